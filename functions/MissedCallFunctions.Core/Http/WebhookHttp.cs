@@ -1,0 +1,147 @@
+using System.Text.Json;
+using MissedCallFunctions.Ingest;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace MissedCallFunctions.Http;
+
+/// <summary>
+/// The HTTP edge of ingest, shared by the Functions app and the local host: reads the request within limits,
+/// calls <see cref="CallEventIngestor"/> and maps its result to HTTP.
+/// </summary>
+public sealed class IngestHttpHandler(CallEventIngestor ingestor, IOptions<IngestOptions> options)
+{
+    public async Task<IResult> HandleAsync(HttpRequest request, string provider, CancellationToken cancellationToken)
+    {
+        var max = options.Value.MaxBodyBytes;
+        if (request.ContentLength > max)
+        {
+            return HttpProblems.Problem(413, "Payload too large", $"Call event webhooks are limited to {max / 1024} KiB.");
+        }
+
+        var body = await ReadBodyAsync(request, max, cancellationToken).ConfigureAwait(false);
+        if (body is null)
+        {
+            return HttpProblems.Problem(413, "Payload too large", $"Call event webhooks are limited to {max / 1024} KiB.");
+        }
+
+        var webhook = new WebhookRequest(
+            request.Method,
+            PublicUrl(request, options.Value),
+            request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
+            request.ContentType,
+            body);
+
+        var result = await ingestor.IngestAsync(provider, webhook, cancellationToken).ConfigureAwait(false);
+        return result switch
+        {
+            IngestResult.Handshake h => new ReplyResult(h.Reply),
+            IngestResult.Accepted a => Results.Json(
+                new { status = "accepted", queued = a.Queued, duplicates = a.Duplicates, ignored = a.Ignored },
+                statusCode: StatusCodes.Status202Accepted),
+            IngestResult.Rejected r => HttpProblems.Problem(r.StatusCode, r.Title, r.Detail),
+            _ => throw new InvalidOperationException("Unknown ingest result."),
+        };
+    }
+
+    /// <summary>Reads at most <paramref name="max"/> bytes; null when the body is larger (chunked uploads included).</summary>
+    internal static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int max, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream(request.ContentLength is { } length and > 0 ? (int)Math.Min(length, max) : 4096);
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > max)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>The URL the provider called, which URL-signing providers (Twilio) signed.</summary>
+    internal static Uri PublicUrl(HttpRequest request, IngestOptions options)
+    {
+        var pathAndQuery = request.PathBase.Add(request.Path).ToUriComponent() + request.QueryString.ToUriComponent();
+        if (options.PublicBaseUrl is { } baseUrl)
+        {
+            return new Uri(baseUrl.GetLeftPart(UriPartial.Authority) + pathAndQuery);
+        }
+
+        if (options.TrustForwardedHeaders)
+        {
+            var proto = First(request.Headers["X-Forwarded-Proto"]);
+            var host = First(request.Headers["X-Forwarded-Host"]);
+            if (!string.IsNullOrEmpty(proto) || !string.IsNullOrEmpty(host))
+            {
+                return new Uri($"{(string.IsNullOrEmpty(proto) ? request.Scheme : proto)}://{(string.IsNullOrEmpty(host) ? request.Host.Value : host)}{pathAndQuery}");
+            }
+        }
+
+        return new Uri(request.GetEncodedUrl());
+    }
+
+    private static string? First(Microsoft.Extensions.Primitives.StringValues values)
+        => values.Count == 0 ? null : values[0]?.Split(',')[0].Trim();
+
+    private sealed class ReplyResult(Ingest.Providers.WebhookReply reply) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = reply.StatusCode;
+            foreach (var (name, value) in reply.Headers)
+            {
+                httpContext.Response.Headers[name] = value;
+            }
+
+            if (reply.Body is not null)
+            {
+                httpContext.Response.ContentType = reply.ContentType ?? "application/json";
+                await httpContext.Response.WriteAsync(reply.Body).ConfigureAwait(false);
+            }
+        }
+    }
+}
+
+/// <summary>Admin: loads a clinics file into Table Storage after validating it.</summary>
+public sealed class ClinicAdminHttpHandler(Clinics.IClinicDirectory directory)
+{
+    private const int MaxFileBytes = 1024 * 1024;
+
+    public async Task<IResult> LoadAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentType is null || !request.ContentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            return HttpProblems.Problem(415, "Unsupported content type", "Post the clinics file as application/json.");
+        }
+
+        var body = await IngestHttpHandler.ReadBodyAsync(request, MaxFileBytes, cancellationToken).ConfigureAwait(false);
+        if (body is null)
+        {
+            return HttpProblems.Problem(413, "Payload too large", "The clinics file is limited to 1 MiB.");
+        }
+
+        var (file, errors) = Clinics.ClinicConfigValidator.Parse(System.Text.Encoding.UTF8.GetString(body));
+        if (file is null)
+        {
+            return HttpProblems.Problem(400, "Invalid clinics file", $"{errors.Count} problem(s) found; nothing was loaded.",
+                new Dictionary<string, object?> { ["errors"] = errors });
+        }
+
+        await directory.SaveAsync(file, cancellationToken).ConfigureAwait(false);
+        return Results.Ok(new { loaded = file.Clinics.Select(c => new { c.Id, c.Name, numbers = c.Numbers.Count }) });
+    }
+
+    public async Task<IResult> ListAsync(CancellationToken cancellationToken)
+    {
+        var clinics = await directory.ListAsync(cancellationToken).ConfigureAwait(false);
+        // Secrets never leave through the API.
+        return Results.Json(clinics.Select(c => new { c.Id, c.Name, c.Country, c.TimeZone, c.Numbers, c.SmsChannel }),
+            new JsonSerializerOptions(JsonSerializerDefaults.Web));
+    }
+}

@@ -1,0 +1,71 @@
+using Azure.Core;
+using Azure.Identity;
+using Azure.Messaging.ServiceBus;
+using MissedCallFunctions.Clinics;
+using MissedCallFunctions.Http;
+using MissedCallFunctions.Ingest;
+using MissedCallFunctions.Ingest.Providers;
+using MissedCallFunctions.Recovery;
+using MissedCallFunctions.Storage;
+using MissedCallFunctions.Triage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace MissedCallFunctions;
+
+/// <summary>Registration shared by both hosts, so the Functions app and the local host wire the same pipeline.</summary>
+public static class ServiceCollectionExtensions
+{
+    public static IServiceCollection AddMissedCallPipeline(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        // Managed identity in Azure (AZURE_CLIENT_ID selects the user-assigned identity); developer sign-in elsewhere.
+        services.TryAddSingleton<TokenCredential>(_ => new DefaultAzureCredential());
+
+        services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<IngestOptions>().Bind(configuration.GetSection(IngestOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<CallEventQueueOptions>().Bind(configuration.GetSection(CallEventQueueOptions.Section))
+            .ValidateDataAnnotations()
+            .Validate(o => o.Transport != CallEventTransport.ServiceBus
+                           || !string.IsNullOrWhiteSpace(o.ServiceBusNamespace) || !string.IsNullOrWhiteSpace(o.ServiceBusConnectionString),
+                "CallEvents:ServiceBusNamespace is required when CallEvents:Transport is ServiceBus.")
+            .ValidateOnStart();
+
+        services.TryAddSingleton<StorageClients>();
+        services.TryAddSingleton<IClinicDirectory, TableClinicDirectory>();
+        services.TryAddSingleton<IIngestLedger, TableIngestLedger>();
+        services.TryAddSingleton<ICallRecords, TableCallRecords>();
+        services.TryAddSingleton<IOptOutLedger, TableOptOutLedger>();
+        services.TryAddSingleton<IMissedCallRecoveryStarter, RecoveryRequestRecorder>();
+
+        services.TryAddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<CallEventQueueOptions>>().Value;
+            return string.IsNullOrWhiteSpace(o.ServiceBusConnectionString)
+                ? new ServiceBusClient(o.ServiceBusNamespace, sp.GetRequiredService<TokenCredential>())
+                : new ServiceBusClient(o.ServiceBusConnectionString);
+        });
+        services.TryAddSingleton(sp => sp.GetRequiredService<ServiceBusClient>()
+            .CreateSender(sp.GetRequiredService<IOptions<CallEventQueueOptions>>().Value.QueueName));
+        services.TryAddSingleton<ICallEventPublisher>(sp =>
+            sp.GetRequiredService<IOptions<CallEventQueueOptions>>().Value.Transport == CallEventTransport.ServiceBus
+                ? new ServiceBusCallEventPublisher(sp.GetRequiredService<ServiceBusSender>())
+                : ActivatorUtilities.CreateInstance<StorageQueueCallEventPublisher>(sp));
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICallEventProvider, GenericCallEventProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICallEventProvider, TwilioCallEventProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICallEventProvider, AcsCallEventProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICallEventProvider, TelnyxCallEventProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICallEventProvider, VonageCallEventProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICallEventProvider, RingCentralCallEventProvider>());
+
+        services.TryAddSingleton<CallEventIngestor>();
+        services.TryAddSingleton<CallEventProcessor>();
+        services.TryAddSingleton<CallEventMessageHandler>();
+        services.TryAddSingleton<IngestHttpHandler>();
+        services.TryAddSingleton<ClinicAdminHttpHandler>();
+        return services;
+    }
+}

@@ -1,0 +1,145 @@
+using MissedCallFunctions.Clinics;
+using MissedCallFunctions.Common;
+using MissedCallFunctions.Ingest;
+using MissedCallFunctions.Recovery;
+using Microsoft.Extensions.Logging;
+
+namespace MissedCallFunctions.Triage;
+
+public abstract record ProcessResult
+{
+    public sealed record Decided(CallDecision Decision, bool AlreadyProcessed) : ProcessResult;
+
+    /// <summary>Impossible content: retrying cannot help. Hosts dead-letter (or poison-queue) it with the reason.</summary>
+    public sealed record Rejected(string Reason, string Description) : ProcessResult;
+}
+
+/// <summary>
+/// The processor use case: turns one queued call event into a decision, records it, and starts the recovery of a
+/// missed call. Safe to run twice for the same event and concurrently for events of the same call.
+/// Transient storage failures throw, so the queue redelivers.
+/// </summary>
+public sealed partial class CallEventProcessor(
+    IClinicDirectory clinics,
+    ICallRecords records,
+    IOptOutLedger optOuts,
+    IMissedCallRecoveryStarter recoveries,
+    TimeProvider time,
+    ILogger<CallEventProcessor> logger)
+{
+    public async Task<ProcessResult> ProcessAsync(CallEvent callEvent, CancellationToken cancellationToken)
+    {
+        if (CallEventValidation.Problem(callEvent, time.GetUtcNow()) is { } problem)
+        {
+            LogRejected(logger, callEvent.MessageId, problem);
+            return new ProcessResult.Rejected("ImpossibleCallEvent", problem);
+        }
+
+        var clinic = await clinics.GetAsync(callEvent.ClinicId, cancellationToken).ConfigureAwait(false);
+        if (clinic is null)
+        {
+            LogRejected(logger, callEvent.MessageId, "clinic no longer configured");
+            return new ProcessResult.Rejected("UnknownClinic", $"Clinic '{callEvent.ClinicId}' is not configured any more.");
+        }
+
+        if (await records.GetDecisionAsync(clinic.Id, callEvent.MessageId, cancellationToken).ConfigureAwait(false) is { } done)
+        {
+            return new ProcessResult.Decided(new CallDecision(done.Kind, done.Reason, done.Detail), AlreadyProcessed: true);
+        }
+
+        var facts = await GatherFactsAsync(callEvent, clinic, cancellationToken).ConfigureAwait(false);
+        var decision = CallTriage.Decide(callEvent, clinic, facts);
+
+        if (decision.Kind == DecisionKind.Recover)
+        {
+            await recoveries.StartAsync(
+                new MissedCall(clinic.Id, callEvent.ClinicNumber, callEvent.CallerNumber!, callEvent.CallerName, callEvent.MessageId,
+                    callEvent.OccurredAt, callEvent.ReceivedAt),
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        // Written last: an audit row means every side effect of the decision has happened.
+        await records.RecordDecisionAsync(callEvent, decision, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        LogDecided(logger, callEvent.MessageId, clinic.Id, decision.Kind, decision.Reason, PhoneNumberTools.Mask(callEvent.CallerNumber));
+        return new ProcessResult.Decided(decision, AlreadyProcessed: false);
+    }
+
+    private async Task<TriageFacts> GatherFactsAsync(CallEvent callEvent, ClinicConfig clinic, CancellationToken cancellationToken)
+    {
+        if (callEvent.Direction == CallDirection.Outbound)
+        {
+            return default;
+        }
+
+        bool earlier;
+        switch (callEvent.Outcome)
+        {
+            case CallOutcome.Answered:
+                await records.MarkAnsweredAsync(callEvent, cancellationToken).ConfigureAwait(false);
+                return default;
+            case CallOutcome.Ringing:
+                // Delivered after the ring window: anything decisive reported meanwhile settles the call.
+                earlier = await records.HasDecisiveEventAsync(callEvent, cancellationToken).ConfigureAwait(false)
+                          || !await records.ClaimMissedCallAsync(callEvent, cancellationToken).ConfigureAwait(false);
+                break;
+            default:
+                earlier = !await records.ClaimMissedCallAsync(callEvent, cancellationToken).ConfigureAwait(false);
+                break;
+        }
+
+        var optedOut = !earlier && callEvent.CallerNumber is { } caller
+                       && await optOuts.IsOptedOutAsync(clinic.Id, caller, cancellationToken).ConfigureAwait(false);
+        return new TriageFacts(optedOut, earlier);
+    }
+
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Call event {MessageId} for clinic {ClinicId}: {Decision} ({Reason}), caller {Caller}")]
+    private static partial void LogDecided(ILogger logger, string messageId, string clinicId, DecisionKind decision, string reason, string caller);
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Call event {MessageId} rejected as poison: {Problem}")]
+    private static partial void LogRejected(ILogger logger, string messageId, string problem);
+}
+
+/// <summary>Checks that a queued event could have come from our ingest (poison detection).</summary>
+public static class CallEventValidation
+{
+    public static string? Problem(CallEvent e, DateTimeOffset now)
+    {
+        if (e.Version != CallEvent.SchemaVersion)
+        {
+            return $"schema version {e.Version} is not supported";
+        }
+
+        if (string.IsNullOrWhiteSpace(e.ClinicId) || string.IsNullOrWhiteSpace(e.Provider) || string.IsNullOrWhiteSpace(e.ProviderEventId)
+            || string.IsNullOrWhiteSpace(e.ProviderCallId))
+        {
+            return "clinic, provider, event id and call id are required";
+        }
+
+        if (!PhoneNumberTools.IsValidE164(e.ClinicNumber))
+        {
+            return "clinic number is not E.164";
+        }
+
+        if (e.CallerNumberStatus == CallerNumberStatus.Valid && !PhoneNumberTools.IsValidE164(e.CallerNumber))
+        {
+            return "caller marked valid but its number is not E.164";
+        }
+
+        if (e.RingSeconds is < 0 || e.TalkSeconds is < 0)
+        {
+            return "negative duration";
+        }
+
+        if (e.OccurredAt > now.AddDays(1) || e.OccurredAt < now.AddYears(-1))
+        {
+            return "occurred-at is more than a day in the future or a year in the past";
+        }
+
+        if (!Enum.IsDefined(e.Outcome) || !Enum.IsDefined(e.Direction) || !Enum.IsDefined(e.CallerNumberStatus))
+        {
+            return "unknown outcome, direction or caller status";
+        }
+
+        return null;
+    }
+}

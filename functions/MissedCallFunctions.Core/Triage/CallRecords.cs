@@ -1,0 +1,143 @@
+using Azure;
+using Azure.Data.Tables;
+using MissedCallFunctions.Ingest;
+using MissedCallFunctions.Storage;
+
+namespace MissedCallFunctions.Triage;
+
+/// <summary>A decision as recorded in the call audit.</summary>
+public sealed record AuditedDecision(string MessageId, DecisionKind Kind, string Reason, string Detail, DateTimeOffset DecidedAt);
+
+/// <summary>Per-event audit and per-call state in Table Storage.</summary>
+public interface ICallRecords
+{
+    Task<AuditedDecision?> GetDecisionAsync(string clinicId, string messageId, CancellationToken cancellationToken);
+
+    /// <summary>Writes the audit row for an event; a second write of the same event is a no-op (returns false).</summary>
+    Task<bool> RecordDecisionAsync(CallEvent callEvent, CallDecision decision, DateTimeOffset decidedAt, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Claims a call for its first missed-type event. Returns true when this event owns the call (first claim, or a
+    /// redelivery of the owner), false when another event of the same call claimed it first.
+    /// </summary>
+    Task<bool> ClaimMissedCallAsync(CallEvent callEvent, CancellationToken cancellationToken);
+
+    /// <summary>Notes that a call was answered (used to settle ACS ring-window checks).</summary>
+    Task MarkAnsweredAsync(CallEvent callEvent, CancellationToken cancellationToken);
+
+    /// <summary>Whether anything decisive (an answer or a claimed miss) was reported for the call.</summary>
+    Task<bool> HasDecisiveEventAsync(CallEvent callEvent, CancellationToken cancellationToken);
+}
+
+public sealed class TableCallRecords(StorageClients storage) : ICallRecords
+{
+    private TableClient Audit => storage.Table(TableNames.CallAudit);
+
+    private TableClient Calls => storage.Table(TableNames.Calls);
+
+    public async Task<AuditedDecision?> GetDecisionAsync(string clinicId, string messageId, CancellationToken cancellationToken)
+    {
+        var row = await Audit.GetEntityIfExistsAsync<TableEntity>(clinicId, TableKeys.Escape(messageId),
+            ["MessageId", "Decision", "Reason", "Detail", "DecidedAt"], cancellationToken).ConfigureAwait(false);
+        if (!row.HasValue)
+        {
+            return null;
+        }
+
+        var e = row.Value!;
+        return new AuditedDecision(
+            e.GetString("MessageId"),
+            Enum.Parse<DecisionKind>(e.GetString("Decision")),
+            e.GetString("Reason"),
+            e.GetString("Detail"),
+            e.GetDateTimeOffset("DecidedAt") ?? DateTimeOffset.MinValue);
+    }
+
+    public async Task<bool> RecordDecisionAsync(CallEvent callEvent, CallDecision decision, DateTimeOffset decidedAt, CancellationToken cancellationToken)
+    {
+        var entity = new TableEntity(callEvent.ClinicId, TableKeys.Escape(callEvent.MessageId))
+        {
+            ["MessageId"] = callEvent.MessageId,
+            ["Provider"] = callEvent.Provider,
+            ["ProviderEventId"] = callEvent.ProviderEventId,
+            ["ProviderCallId"] = callEvent.ProviderCallId,
+            ["ClinicNumber"] = callEvent.ClinicNumber,
+            ["CallerNumber"] = callEvent.CallerNumber,
+            ["CallerNumberStatus"] = callEvent.CallerNumberStatus.ToString(),
+            ["Direction"] = callEvent.Direction.ToString(),
+            ["Outcome"] = callEvent.Outcome.ToString(),
+            ["VoicemailLeft"] = callEvent.VoicemailLeft,
+            ["RingSeconds"] = callEvent.RingSeconds,
+            ["TalkSeconds"] = callEvent.TalkSeconds,
+            ["OccurredAt"] = callEvent.OccurredAt,
+            ["ReceivedAt"] = callEvent.ReceivedAt,
+            ["DecidedAt"] = decidedAt,
+            ["Decision"] = decision.Kind.ToString(),
+            ["Reason"] = decision.Reason,
+            ["Detail"] = decision.Detail,
+        };
+        try
+        {
+            await Audit.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            return false;
+        }
+    }
+
+    public async Task<bool> ClaimMissedCallAsync(CallEvent callEvent, CancellationToken cancellationToken)
+    {
+        var (partition, row) = CallKeys(callEvent);
+        try
+        {
+            await Calls.AddEntityAsync(
+                new TableEntity(partition, row) { ["MissedMessageId"] = callEvent.MessageId, ["ClaimedAt"] = callEvent.ReceivedAt },
+                cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            // The row may exist only because an answer was noted: claim it if no miss owns it yet.
+        }
+
+        var existing = await Calls.GetEntityAsync<TableEntity>(partition, row, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var owner = existing.Value.GetString("MissedMessageId");
+        if (owner is not null)
+        {
+            return owner == callEvent.MessageId;
+        }
+
+        try
+        {
+            existing.Value["MissedMessageId"] = callEvent.MessageId;
+            existing.Value["ClaimedAt"] = callEvent.ReceivedAt;
+            await Calls.UpdateEntityAsync(existing.Value, existing.Value.ETag, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 412)
+        {
+            return await ClaimMissedCallAsync(callEvent, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task MarkAnsweredAsync(CallEvent callEvent, CancellationToken cancellationToken)
+    {
+        var (partition, row) = CallKeys(callEvent);
+        await Calls.UpsertEntityAsync(
+            new TableEntity(partition, row) { ["AnsweredMessageId"] = callEvent.MessageId },
+            TableUpdateMode.Merge,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<bool> HasDecisiveEventAsync(CallEvent callEvent, CancellationToken cancellationToken)
+    {
+        var (partition, row) = CallKeys(callEvent);
+        var existing = await Calls.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return existing.HasValue && (existing.Value!.GetString("AnsweredMessageId") is not null || existing.Value.GetString("MissedMessageId") is not null);
+    }
+
+    private static (string Partition, string Row) CallKeys(CallEvent callEvent)
+        => (callEvent.ClinicId, TableKeys.Escape($"{callEvent.Provider}:{callEvent.ProviderCallId}"));
+}

@@ -1,0 +1,49 @@
+using Azure;
+using Azure.Data.Tables;
+using MissedCallFunctions.Storage;
+
+namespace MissedCallFunctions.Triage;
+
+/// <summary>
+/// Who asked this clinic to stop texting them. Our own ledger, per clinic and caller, because carrier-side opt-out
+/// handling differs by number type and country and must never be the only guard.
+/// </summary>
+public interface IOptOutLedger
+{
+    Task<bool> IsOptedOutAsync(string clinicId, string callerE164, CancellationToken cancellationToken);
+
+    Task OptOutAsync(string clinicId, string callerE164, string source, DateTimeOffset at, CancellationToken cancellationToken);
+
+    Task OptInAsync(string clinicId, string callerE164, string source, DateTimeOffset at, CancellationToken cancellationToken);
+}
+
+public sealed class TableOptOutLedger(StorageClients storage) : IOptOutLedger
+{
+    private TableClient Table => storage.Table(TableNames.OptOuts);
+
+    public async Task<bool> IsOptedOutAsync(string clinicId, string callerE164, CancellationToken cancellationToken)
+    {
+        var row = await Table.GetEntityIfExistsAsync<TableEntity>(clinicId, TableKeys.Escape(callerE164), ["OptedOut"], cancellationToken)
+            .ConfigureAwait(false);
+        return row.HasValue && row.Value!.GetBoolean("OptedOut") == true;
+    }
+
+    public Task OptOutAsync(string clinicId, string callerE164, string source, DateTimeOffset at, CancellationToken cancellationToken)
+        => SetAsync(clinicId, callerE164, optedOut: true, source, at, cancellationToken);
+
+    public Task OptInAsync(string clinicId, string callerE164, string source, DateTimeOffset at, CancellationToken cancellationToken)
+        => SetAsync(clinicId, callerE164, optedOut: false, source, at, cancellationToken);
+
+    private async Task SetAsync(string clinicId, string callerE164, bool optedOut, string source, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await Table.UpsertEntityAsync(
+            new TableEntity(clinicId, TableKeys.Escape(callerE164))
+            {
+                ["OptedOut"] = optedOut,
+                ["Source"] = source,
+                ["ChangedAt"] = at,
+            },
+            TableUpdateMode.Replace,
+            cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,102 @@
+using MissedCallFunctions.Clinics;
+using MissedCallFunctions.Http;
+using MissedCallFunctions.Ingest;
+using MissedCallFunctions.Storage;
+using Microsoft.Extensions.Options;
+
+namespace MissedCallFunctions.LocalHost;
+
+/// <summary>
+/// The local host: the same routes and handlers as the Functions app, on Kestrel, with Azurite for Tables and a
+/// Storage queue (polled by <see cref="CallEventPump"/>) standing in for Service Bus.
+/// </summary>
+public static class LocalHostApp
+{
+    public static async Task<WebApplication> CreateAsync(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [$"{CallEventQueueOptions.Section}:Transport"] = nameof(CallEventTransport.StorageQueue),
+        });
+        configure?.Invoke(builder);
+
+        AzuriteLauncher? azurite = null;
+        if (string.IsNullOrWhiteSpace(builder.Configuration[$"{StorageOptions.Section}:ConnectionString"]))
+        {
+            var local = builder.Configuration.GetSection(LocalHostOptions.Section).Get<LocalHostOptions>() ?? new LocalHostOptions();
+            var root = AzuriteLauncher.FindRepositoryRoot();
+            var data = string.IsNullOrWhiteSpace(local.AzuriteDataDirectory) || root is null ? null : Path.Combine(root, local.AzuriteDataDirectory);
+            azurite = await AzuriteLauncher.StartAsync(data, (10000, 10001, 10002), Console.WriteLine).ConfigureAwait(false);
+            builder.Configuration[$"{StorageOptions.Section}:ConnectionString"] = azurite.ConnectionString;
+        }
+
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 2 * 1024 * 1024);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddMissedCallPipeline(builder.Configuration);
+        builder.Services.AddOptions<LocalHostOptions>().Bind(builder.Configuration.GetSection(LocalHostOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        if (builder.Configuration.GetValue($"{LocalHostOptions.Section}:RunProcessor", true))
+        {
+            builder.Services.AddHostedService<CallEventPump>();
+        }
+
+        if (azurite is not null)
+        {
+            builder.Services.AddSingleton(azurite); // disposed (stopped) with the host
+        }
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseMiddleware<FunctionKeyMiddleware>();
+        MapRoutes(app);
+        await InitializeAsync(app.Services, app.Logger).ConfigureAwait(false);
+        return app;
+    }
+
+    /// <summary>The Functions app's routes, one for one.</summary>
+    private static void MapRoutes(WebApplication app)
+    {
+        app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
+        app.MapMethods("/api/calls/{provider}", ["POST", "OPTIONS"],
+            (HttpRequest request, string provider, IngestHttpHandler handler, CancellationToken ct) => handler.HandleAsync(request, provider, ct));
+        app.MapPost("/api/admin/clinics",
+            (HttpRequest request, ClinicAdminHttpHandler handler, CancellationToken ct) => handler.LoadAsync(request, ct));
+        app.MapGet("/api/admin/clinics", (ClinicAdminHttpHandler handler, CancellationToken ct) => handler.ListAsync(ct));
+    }
+
+    private static async Task InitializeAsync(IServiceProvider services, ILogger logger)
+    {
+        var storage = services.GetRequiredService<StorageClients>();
+        var queueOptions = services.GetRequiredService<IOptions<CallEventQueueOptions>>().Value;
+        await storage.EnsureTablesAsync().ConfigureAwait(false);
+        await storage.Queues.GetQueueClient(queueOptions.QueueName).CreateIfNotExistsAsync().ConfigureAwait(false);
+        await storage.Queues.GetQueueClient(queueOptions.PoisonQueueName).CreateIfNotExistsAsync().ConfigureAwait(false);
+
+        var local = services.GetRequiredService<IOptions<LocalHostOptions>>().Value;
+        var directory = services.GetRequiredService<IClinicDirectory>();
+        if (local.SeedClinicsFile is { Length: > 0 } seed && (await directory.ListAsync(CancellationToken.None).ConfigureAwait(false)).Count == 0)
+        {
+            var root = AzuriteLauncher.FindRepositoryRoot();
+            var path = Path.IsPathRooted(seed) || root is null ? seed : Path.Combine(root, seed);
+            if (File.Exists(path))
+            {
+                await LoadClinicsAsync(directory, path).ConfigureAwait(false);
+                logger.LogInformation("Loaded the sample clinics from {File}", path);
+            }
+        }
+    }
+
+    /// <summary>Validates and stores a clinics file; throws with every problem listed when it is invalid.</summary>
+    public static async Task<ClinicFile> LoadClinicsAsync(IClinicDirectory directory, string path)
+    {
+        var (file, errors) = ClinicConfigValidator.Parse(await File.ReadAllTextAsync(path).ConfigureAwait(false));
+        if (file is null)
+        {
+            throw new InvalidDataException($"{path} is not a valid clinics file:{Environment.NewLine}  " + string.Join(Environment.NewLine + "  ", errors));
+        }
+
+        await directory.SaveAsync(file, CancellationToken.None).ConfigureAwait(false);
+        return file;
+    }
+}
