@@ -62,7 +62,7 @@ internal sealed class ArmExpressionEvaluator
         return new Parser(expressionString[1..^1]).ParseAll();
     }
 
-    /// <summary>Evaluates a template value: literals as they are, expressions evaluated, objects and arrays deeply.</summary>
+    /// <summary>Evaluates a template value: literals as they are, expressions (values and property names) evaluated, objects and arrays deeply.</summary>
     public JsonNode? EvaluateValue(JsonNode? value)
     {
         switch (value)
@@ -73,7 +73,9 @@ internal sealed class ArmExpressionEvaluator
                 var resultObject = new JsonObject();
                 foreach (var (key, child) in obj)
                 {
-                    resultObject[key] = EvaluateValue(child);
+                    // ARM evaluates expressions in property names too (e.g. userAssignedIdentities keys).
+                    var evaluatedKey = IsExpression(key) ? AsString(Evaluate(Parse(key))) : key;
+                    resultObject[evaluatedKey] = EvaluateValue(child);
                 }
 
                 return resultObject;

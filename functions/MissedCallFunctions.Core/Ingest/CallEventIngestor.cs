@@ -81,17 +81,18 @@ public sealed partial class CallEventIngestor(
             return new IngestResult.Rejected(400, "Malformed call event", ex.Message);
         }
 
-        if (parsed.Count == 0)
+        // Progress events (ringing, in progress, recordings) need no decision; some carry no numbers at all.
+        var terminal = parsed.Where(p => p.Outcome is not null).ToList();
+        if (terminal.Count == 0)
         {
-            // Well-formed but not about a clinic's phone call (Event Grid system events, calls between extensions).
-            return new IngestResult.Accepted([], [], 0);
+            return new IngestResult.Accepted([], [], parsed.Count);
         }
 
         // Every event must belong to a known clinic and be signed with that clinic's secret before anything is queued.
         var now = time.GetUtcNow();
-        var resolved = new List<(ProviderCallEvent Event, ClinicConfig Clinic, string ClinicNumber)>(parsed.Count);
+        var resolved = new List<(ProviderCallEvent Event, ClinicConfig Clinic, string ClinicNumber)>(terminal.Count);
         var verified = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var item in parsed)
+        foreach (var item in terminal)
         {
             var clinicNumber = PhoneNumberTools.Normalize(item.ClinicNumberRaw, ingestOptions.Value.DefaultRegion);
             var clinic = clinicNumber.E164 is null ? null : await clinics.FindByNumberAsync(clinicNumber.E164, cancellationToken).ConfigureAwait(false);
@@ -117,15 +118,9 @@ public sealed partial class CallEventIngestor(
 
         var queued = new List<string>();
         var duplicates = new List<string>();
-        var ignored = 0;
+        var ignored = parsed.Count - terminal.Count;
         foreach (var (item, clinic, clinicNumber) in resolved)
         {
-            if (item.Outcome is null)
-            {
-                ignored++;
-                continue;
-            }
-
             var callEvent = Normalize(provider.Key, item, clinic, clinicNumber, now);
             var messageId = callEvent.MessageId;
             var claim = await ledger.ClaimAsync(messageId, cancellationToken).ConfigureAwait(false);

@@ -55,8 +55,31 @@ public sealed class TelnyxCallEventProviderTests
         Assert.Equal(30, e.RingSeconds);
         Assert.Null(e.TalkSeconds);
         Assert.Equal(DateTimeOffset.Parse("2025-03-11T09:14:22.106391Z", CultureInfo.InvariantCulture), e.StartedAt);
-        Assert.Equal(DateTimeOffset.Parse("2025-03-11T09:14:52.301877Z", CultureInfo.InvariantCulture), e.EndedAt);
         Assert.Equal(DateTimeOffset.Parse("2025-03-11T09:14:52.318204Z", CultureInfo.InvariantCulture), e.OccurredAt);
+        Assert.Equal(e.OccurredAt, e.EndedAt);
+    }
+
+    [Fact]
+    public void Parse_HangupWithEndTime_UsesEndTimeForEndAndDuration()
+    {
+        var body = Modify("telnyx-call-hangup-no-answer.json", payload => payload["end_time"] = "2025-03-11T09:14:47.106391Z");
+
+        var e = Assert.Single(_provider.Parse(Request(body)));
+
+        Assert.Equal(DateTimeOffset.Parse("2025-03-11T09:14:47.106391Z", CultureInfo.InvariantCulture), e.EndedAt);
+        Assert.Equal(25, e.RingSeconds);
+    }
+
+    [Fact]
+    public void Parse_HangupWithoutStartTime_LeavesDurationsUnknown()
+    {
+        var body = Modify("telnyx-call-hangup-normal-clearing.json", payload => payload.Remove("start_time"));
+
+        var e = Assert.Single(_provider.Parse(Request(body)));
+
+        Assert.Equal(CallOutcome.Answered, e.Outcome);
+        Assert.Null(e.StartedAt);
+        Assert.Null(e.TalkSeconds);
     }
 
     [Fact]
@@ -145,11 +168,20 @@ public sealed class TelnyxCallEventProviderTests
     }
 
     [Fact]
-    public void Parse_HangupWithoutDirection_DefaultsToInbound()
+    public void Parse_HangupWithIncomingDirection_UsesToAsClinicNumber()
     {
-        var body = Modify("telnyx-call-hangup-no-answer.json", payload => payload.Remove("direction"));
+        var body = Modify("telnyx-call-hangup-no-answer.json", payload => payload["direction"] = "incoming");
 
         var e = Assert.Single(_provider.Parse(Request(body)));
+
+        Assert.Equal(CallDirection.Inbound, e.Direction);
+        Assert.Equal("+442079460321", e.ClinicNumberRaw);
+    }
+
+    [Fact]
+    public void Parse_HangupWithoutDirection_DefaultsToInbound()
+    {
+        var e = Assert.Single(_provider.Parse(Request(Sample("telnyx-call-hangup-no-answer.json"))));
 
         Assert.Equal(CallDirection.Inbound, e.Direction);
         Assert.Equal("+442079460321", e.ClinicNumberRaw);
