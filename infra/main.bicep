@@ -30,6 +30,14 @@ param acsSmsRole string = 'Contributor'
 @description('Public base URL of the staff dashboard; empty = the Function App\'s own https URL.')
 param dashboardPublicBaseUrl string = ''
 
+@description('Public base URL telephony providers post to, if a custom domain or proxy fronts the app; empty = the app\'s own https URL.')
+param ingestPublicBaseUrl string = ''
+
+@description('ISO 3166-1 alpha-2 region for clinic numbers sent without a country code (e.g. "US", "GB").')
+@minLength(2)
+@maxLength(2)
+param ingestDefaultRegion string = 'US'
+
 @description('Upper bound on Flex Consumption instances (a cost and blast-radius cap).')
 @minValue(1)
 @maxValue(1000)
@@ -174,6 +182,8 @@ module functionApp 'app/functionapp.bicep' = {
     communicationHostName: communication.outputs.hostName
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     dashboardPublicBaseUrl: dashboardPublicBaseUrl
+    ingestPublicBaseUrl: ingestPublicBaseUrl
+    ingestDefaultRegion: ingestDefaultRegion
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
   }

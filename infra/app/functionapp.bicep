@@ -37,6 +37,14 @@ param applicationInsightsConnectionString string
 @description('Public base URL of the staff dashboard links in texts and alerts; empty = the app\'s own https URL.')
 param dashboardPublicBaseUrl string = ''
 
+@description('Public base URL providers post to (signatures such as Twilio\'s cover it); empty = the app\'s own https URL.')
+param ingestPublicBaseUrl string = ''
+
+@description('ISO 3166-1 region used to read clinic numbers sent without a country code.')
+@minLength(2)
+@maxLength(2)
+param ingestDefaultRegion string = 'US'
+
 @minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 40
@@ -120,6 +128,9 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
   }
 }
 
+// Flex Consumption apps get a generated default host name; read it rather than assuming <name>.azurewebsites.net.
+var appBaseUrl = 'https://${functionApp.properties.defaultHostName}'
+
 // App settings live in their own child resource so they can use the site's generated default host name.
 // Flex Consumption takes the runtime from functionAppConfig: FUNCTIONS_WORKER_RUNTIME and
 // FUNCTIONS_EXTENSION_VERSION must not be set here.
@@ -151,9 +162,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     CallEvents__QueueName: serviceBusQueueName
     CallEvents__ServiceBusNamespace: serviceBusFullyQualifiedNamespace
     Acs__Endpoint: 'https://${communicationHostName}'
-    Dashboard__PublicBaseUrl: empty(dashboardPublicBaseUrl)
-      ? 'https://${functionApp.properties.defaultHostName}'
-      : dashboardPublicBaseUrl
+    Dashboard__PublicBaseUrl: empty(dashboardPublicBaseUrl) ? appBaseUrl : dashboardPublicBaseUrl
+    Ingest__PublicBaseUrl: empty(ingestPublicBaseUrl) ? appBaseUrl : ingestPublicBaseUrl
+    Ingest__DefaultRegion: ingestDefaultRegion
   }
 }
 

@@ -99,6 +99,8 @@ public sealed class FunctionAppTemplateTests(CompiledTemplates templates)
             ["CallEvents__ServiceBusNamespace"] = "sb-prod.servicebus.windows.net",
             ["Acs__Endpoint"] = "https://acs-prod.unitedstates.communication.azure.com",
             ["Dashboard__PublicBaseUrl"] = "https://dashboard.example.org",
+            ["Ingest__PublicBaseUrl"] = "https://calls.example.org",
+            ["Ingest__DefaultRegion"] = "GB",
         };
 
         Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), settings.OrderBy(p => p.Key, StringComparer.Ordinal));
@@ -115,13 +117,17 @@ public sealed class FunctionAppTemplateTests(CompiledTemplates templates)
         Assert.DoesNotContain("WEBSITE_RUN_FROM_PACKAGE", names);
     }
 
-    [Fact]
-    public void AppSettings_EmptyDashboardUrl_FallsBackToTheAppsOwnHostName()
+    [Theory]
+    [InlineData("Dashboard__PublicBaseUrl", "dashboardPublicBaseUrl")]
+    [InlineData("Ingest__PublicBaseUrl", "ingestPublicBaseUrl")]
+    public void AppSettings_EmptyPublicUrl_FallsBackToTheAppsGeneratedHostName(string setting, string parameter)
     {
-        var raw = (string)Module.SingleResourceOfType("Microsoft.Web/sites/config")["properties"]!["Dashboard__PublicBaseUrl"]!;
+        var raw = (string)Module.SingleResourceOfType("Microsoft.Web/sites/config")["properties"]![setting]!;
 
-        Assert.StartsWith("[if(empty(parameters('dashboardPublicBaseUrl')), format('https://{0}', reference(resourceId('Microsoft.Web/sites', parameters('name'))", raw, StringComparison.Ordinal);
-        Assert.EndsWith(".defaultHostName), parameters('dashboardPublicBaseUrl'))]", raw, StringComparison.Ordinal);
+        // Bicep inlines the appBaseUrl variable because it depends on a runtime value (the generated host name).
+        Assert.Equal(
+            $"[if(empty(parameters('{parameter}')), format('https://{{0}}', reference(resourceId('Microsoft.Web/sites', parameters('name')), '2024-11-01').defaultHostName), parameters('{parameter}'))]",
+            raw);
     }
 
     [Fact]
@@ -158,7 +164,9 @@ public sealed class FunctionAppTemplateTests(CompiledTemplates templates)
         ["serviceBusQueueName"] = "call-events",
         ["communicationHostName"] = "acs-prod.unitedstates.communication.azure.com",
         ["applicationInsightsConnectionString"] = "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://eastus2-0.in.applicationinsights.azure.com/",
-        // A fixed dashboard URL keeps the evaluation away from reference(), which needs a live deployment.
+        // Fixed public URLs keep the evaluation away from reference(), which needs a live deployment.
         ["dashboardPublicBaseUrl"] = "https://dashboard.example.org",
+        ["ingestPublicBaseUrl"] = "https://calls.example.org",
+        ["ingestDefaultRegion"] = "GB",
     });
 }
