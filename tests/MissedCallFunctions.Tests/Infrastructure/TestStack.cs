@@ -49,7 +49,7 @@ public sealed class TestStack : IAsyncDisposable
         await storage.Queues.GetQueueClient(queueName).CreateIfNotExistsAsync();
         if (clinicsFile is not null)
         {
-            await LocalHost.LocalHostApp.LoadClinicsAsync(provider.GetRequiredService<IClinicDirectory>(), SamplePaths.Clinics(clinicsFile));
+            await MissedCallFunctions.LocalHost.LocalHostApp.LoadClinicsAsync(provider.GetRequiredService<IClinicDirectory>(), SamplePaths.Clinics(clinicsFile));
         }
 
         return new TestStack(provider, queueName);

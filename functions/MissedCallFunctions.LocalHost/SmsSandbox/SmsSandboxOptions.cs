@@ -1,0 +1,44 @@
+using System.Globalization;
+
+namespace MissedCallFunctions.LocalHost.SmsSandbox;
+
+/// <summary>The sandbox's identity as an ACS resource: its access key, where it listens, and what it accepts.</summary>
+public sealed class SmsSandboxOptions
+{
+    public const string Section = "SmsSandbox";
+
+    /// <summary>A fixed development key (base64 of a public, non-secret string): never use it outside the sandbox.</summary>
+    public const string DevelopmentAccessKey = "bWlzc2VkY2FsbC1zbXMtc2FuZGJveC1kZXYta2V5LW5vdC1hLXNlY3JldCEh";
+
+    public const string DefaultPathPrefix = "/sandbox/acs";
+
+    /// <summary>The base64 access key that HMAC signatures are checked against.</summary>
+    public string AccessKey { get; set; } = DevelopmentAccessKey;
+
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>The port the sandbox's host listens on; set it once the host has started when it was started on port 0.</summary>
+    public int Port { get; set; }
+
+    /// <summary>Where <see cref="SmsSandboxEndpoints.Map"/> mapped the endpoints (it records the prefix here).</summary>
+    public string PathPrefix { get; set; } = DefaultPathPrefix;
+
+    /// <summary>Accept <c>Authorization: Bearer ...</c> (any non-empty token) as well as HMAC; off by default, like a resource without RBAC.</summary>
+    public bool AcceptBearerToken { get; set; }
+
+    /// <summary>How far x-ms-date may be from the sandbox's clock (ACS: 15 minutes).</summary>
+    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>The ACS endpoint clients are given: http://{Host}:{Port}{PathPrefix}.</summary>
+    public Uri Endpoint => new(string.Create(CultureInfo.InvariantCulture, $"http://{Host}:{Port}{PathPrefix.TrimEnd('/')}"));
+
+    /// <summary><c>endpoint=http://127.0.0.1:{port}/sandbox/acs;accesskey=...</c>, for Acs:ConnectionString.</summary>
+    public string ConnectionString => $"endpoint={Endpoint};accesskey={AccessKey}";
+
+    /// <summary>The connection string for a host whose base address is only known after it started (port 0).</summary>
+    public string ConnectionStringFor(Uri baseAddress)
+    {
+        ArgumentNullException.ThrowIfNull(baseAddress);
+        return $"endpoint={baseAddress.GetLeftPart(UriPartial.Authority)}{PathPrefix.TrimEnd('/')};accesskey={AccessKey}";
+    }
+}
