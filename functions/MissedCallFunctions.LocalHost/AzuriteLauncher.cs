@@ -46,9 +46,9 @@ public sealed class AzuriteLauncher : IAsyncDisposable
         var root = FindRepositoryRoot() ?? throw new InvalidOperationException(
             "Cannot find the repository's package.json (which pins Azurite). Run from the repository, or set Storage:ConnectionString.");
         var script = Path.Combine(root, "node_modules", "azurite", "dist", "src", "azurite.js");
-        if (!File.Exists(script))
+        if (!File.Exists(script) || NodeModulesOutdated(root))
         {
-            log?.Invoke("Installing Azurite from the repository's package-lock.json (npm ci)...");
+            log?.Invoke("Installing the pinned npm tools (npm ci)...");
             await RunAsync("npm", "ci --no-audit --no-fund --loglevel=error", root, cancellationToken).ConfigureAwait(false);
         }
 
@@ -126,6 +126,13 @@ public sealed class AzuriteLauncher : IAsyncDisposable
         }
 
         return null;
+    }
+
+    /// <summary>npm records what it installed in node_modules/.package-lock.json; older than the lockfile = stale.</summary>
+    private static bool NodeModulesOutdated(string root)
+    {
+        var installed = Path.Combine(root, "node_modules", ".package-lock.json");
+        return !File.Exists(installed) || File.GetLastWriteTimeUtc(installed) < File.GetLastWriteTimeUtc(Path.Combine(root, "package-lock.json"));
     }
 
     public static bool IsListening(int port)

@@ -63,6 +63,8 @@ public static class LocalHostApp
         app.MapPost("/api/admin/clinics",
             (HttpRequest request, ClinicAdminHttpHandler handler, CancellationToken ct) => handler.LoadAsync(request, ct));
         app.MapGet("/api/admin/clinics", (ClinicAdminHttpHandler handler, CancellationToken ct) => handler.ListAsync(ct));
+        app.MapGet("/api/admin/clinics/{clinicId}/calls",
+            (string clinicId, int? limit, ClinicAdminHttpHandler handler, CancellationToken ct) => handler.RecentCallsAsync(clinicId, limit, ct));
     }
 
     private static async Task InitializeAsync(IServiceProvider services, ILogger logger)

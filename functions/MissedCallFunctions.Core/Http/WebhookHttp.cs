@@ -108,9 +108,20 @@ public sealed class IngestHttpHandler(CallEventIngestor ingestor, IOptions<Inges
     }
 }
 
-/// <summary>Admin: loads a clinics file into Table Storage after validating it.</summary>
-public sealed class ClinicAdminHttpHandler(Clinics.IClinicDirectory directory)
+/// <summary>Admin: loads a clinics file into Table Storage after validating it; shows recent call decisions.</summary>
+public sealed class ClinicAdminHttpHandler(Clinics.IClinicDirectory directory, Triage.ICallRecords records)
 {
+    public async Task<IResult> RecentCallsAsync(string clinicId, int? limit, CancellationToken cancellationToken)
+    {
+        if (await directory.GetAsync(clinicId, cancellationToken).ConfigureAwait(false) is null)
+        {
+            return HttpProblems.Problem(404, "Unknown clinic", "No clinic has that id.");
+        }
+
+        var calls = await records.RecentAsync(clinicId, Math.Clamp(limit ?? 20, 1, 200), cancellationToken).ConfigureAwait(false);
+        return Results.Json(calls, new JsonSerializerOptions(JsonSerializerDefaults.Web));
+    }
+
     private const int MaxFileBytes = 1024 * 1024;
 
     public async Task<IResult> LoadAsync(HttpRequest request, CancellationToken cancellationToken)

@@ -27,7 +27,15 @@ public interface ICallRecords
 
     /// <summary>Whether anything decisive (an answer or a claimed miss) was reported for the call.</summary>
     Task<bool> HasDecisiveEventAsync(CallEvent callEvent, CancellationToken cancellationToken);
+
+    /// <summary>The latest audited call events of a clinic, newest first (for operators checking the pipeline).</summary>
+    Task<IReadOnlyList<AuditedCall>> RecentAsync(string clinicId, int limit, CancellationToken cancellationToken);
 }
+
+/// <summary>An audit row as shown to operators: the caller is masked.</summary>
+public sealed record AuditedCall(
+    string MessageId, string Provider, string Outcome, string Direction, string CallerMasked, DateTimeOffset OccurredAt,
+    string Decision, string Reason, string Detail);
 
 public sealed class TableCallRecords(StorageClients storage) : ICallRecords
 {
@@ -136,6 +144,26 @@ public sealed class TableCallRecords(StorageClients storage) : ICallRecords
         var (partition, row) = CallKeys(callEvent);
         var existing = await Calls.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: cancellationToken).ConfigureAwait(false);
         return existing.HasValue && (existing.Value!.GetString("AnsweredMessageId") is not null || existing.Value.GetString("MissedMessageId") is not null);
+    }
+
+    public async Task<IReadOnlyList<AuditedCall>> RecentAsync(string clinicId, int limit, CancellationToken cancellationToken)
+    {
+        // Bounded scan of one partition; reporting uses its own aggregates, this is for spot checks.
+        var rows = new List<AuditedCall>();
+        await foreach (var e in Audit.QueryAsync<TableEntity>(x => x.PartitionKey == clinicId, maxPerPage: 1000, cancellationToken: cancellationToken)
+            .ConfigureAwait(false))
+        {
+            rows.Add(new AuditedCall(
+                e.GetString("MessageId"), e.GetString("Provider"), e.GetString("Outcome"), e.GetString("Direction"),
+                Common.PhoneNumberTools.Mask(e.GetString("CallerNumber")), e.GetDateTimeOffset("OccurredAt") ?? default,
+                e.GetString("Decision"), e.GetString("Reason"), e.GetString("Detail")));
+            if (rows.Count >= 5000)
+            {
+                break;
+            }
+        }
+
+        return rows.OrderByDescending(r => r.OccurredAt).Take(limit).ToList();
     }
 
     private static (string Partition, string Row) CallKeys(CallEvent callEvent)

@@ -27,4 +27,16 @@ public sealed class AdminFunctions(ClinicAdminHttpHandler clinics)
         await result.ExecuteAsync(request.HttpContext);
         return new EmptyResult();
     }
+
+    [Function(nameof(RecentCalls))]
+    public async Task<IActionResult> RecentCalls(
+        [HttpTrigger(AuthorizationLevel.Admin, "get", Route = "admin/clinics/{clinicId}/calls")] HttpRequest request,
+        string clinicId,
+        CancellationToken cancellationToken)
+    {
+        var limit = int.TryParse(request.Query["limit"], out var value) ? value : (int?)null;
+        var result = await clinics.RecentCallsAsync(clinicId, limit, cancellationToken);
+        await result.ExecuteAsync(request.HttpContext);
+        return new EmptyResult();
+    }
 }
