@@ -109,7 +109,7 @@ public static class ReplyClassifier
     private static readonly HashSet<string> Filler = new(StringComparer.Ordinal)
     {
         "please", "pls", "plz", "plse", "pleas", "thanks", "thank", "you", "thx", "ty", "now", "ok", "okay",
-        "por", "favor", "porfavor", "porfa", "gracias", "ya",
+        "again", "por", "favor", "porfavor", "porfa", "gracias", "ya",
     };
 
     /// <summary>Misspelled opt-out keywords: not carrier keywords, but a reasonable person reads them as STOP.</summary>
@@ -127,7 +127,7 @@ public static class ReplyClassifier
 
     private static readonly (Regex Pattern, string Rule)[] NaturalOptOut =
     [
-        (Rx(NotNegated + @"\bstop (?:texting|txting|texing|textin|testing me|messaging|msging|messeging|sending|contacting|emailing|calling|bothering|spamming|harassing)\b"), "phrase 'stop texting'"),
+        (Rx(NotNegated + @"\b(?:stop|quit|cease) (?:texting|txting|texing|textin|testing me|messaging|msging|messeging|sending|contacting|emailing|calling|bothering|spamming|harassing)\b"), "phrase 'stop texting'"),
         (Rx(NotNegated + @"\bstop (?:receiving|getting) " + Messages), "phrase 'stop receiving texts'"),
         (Rx(NotNegated + @"\b(?:stop|end|quit|cancel) (?:all )?(?:the |these |those |your |ur |my |this |of )?(?:automated |automatic |text )?(?:texts?|txts?|text messages?|messages?|msgs?|sms|notifications|alerts)\b"), "phrase 'stop these messages'"),
         (Rx(@"^(?:please |pls |plz )?stop (?:it|this|that|now|already|immediately|right now)(?: please| pls| plz| now| already| immediately)*$"), "phrase 'stop it'"),
@@ -140,19 +140,20 @@ public static class ReplyClassifier
         (Rx(@"\btake (?:me|my number|this number) off\b"), "phrase 'take me off'"),
         (Rx(@"\b(?:delete|erase|lose) (?:my|this) (?:number|phone number|contact|details)\b"), "phrase 'delete my number'"),
         (Rx(@"\bleave me alone\b"), "phrase 'leave me alone'"),
+        (Rx(@"\benough (?:with )?(?:the |these |your |ur |of )?(?:texts?|txts?|text messages|messages|msgs|sms)\b"), "phrase 'enough with the texts'"),
         (Rx(@"\bunsubscribe\b"), "phrase 'unsubscribe'"),
         (Rx(@"\bopt (?:me )?out\b|\boptout\b|\bopting out\b"), "phrase 'opt out'"),
-        (Rx(@"\bwrong (?:number|person|phone|no|#)\b|\bwrong num\b|\bnot (?:the right|the correct) (?:number|person)\b"), "phrase 'wrong number'"),
+        (Rx(@"\bwrong (?:number|person|phone|no|num|nmber|numbr)\b|\bwrong ?#|\bnot (?:the right|the correct) (?:number|person)\b"), "phrase 'wrong number'"),
         (Rx(@"\blose (?:this|my) number\b"), "phrase 'lose my number'"),
         (Rx(@"\bstop all\b"), "phrase 'stop all'"),
         // Spanish (accents already stripped).
-        (Rx(@"\bno (?:me )?(?:envien|envies|envie|manden|mandes|mande|escriban|escribas|escriba|contacten|contactes|molesten|textees|texteen) (?:mas|nada mas|ningun|mensajes|textos|sms)\b"), "phrase 'no me envíen más'"),
+        (Rx(@"\bno (?:me )?(?:envien|envies|envie|manden|mandes|mande|escriban|escribas|escriba|contacten|contactes|molesten|textees|texteen)(?: (?:mas|nada mas|ningun\w*|mensajes|textos|sms)\b|$)|\bya no (?:me )?(?:envien|manden|mandes|envies|escriban|escribas|contacten|molesten)\b|\bno (?:me )?molesten\b"), "phrase 'no me envíen más'"),
         (Rx(@"\b(?:dejen|deja|dejar|deje|paren|para|parar) de (?:escribirme|enviarme|mandarme|molestarme|textearme|contactarme|llamarme|escribir|enviar|mandar)\b"), "phrase 'dejen de escribirme'"),
         (Rx(@"\b(?:darme|darse|dame|denme|deme|me doy|dar|den|demen) de baja(?! (?:medica|laboral|por enfermedad|del trabajo))\b"), "phrase 'darme de baja'"),
         (Rx(@"\bno quiero (?:recibir )?(?:mas |ningun |ningunos |ningunas )?(?:mensajes|mensaje|textos|sms|msjs|msj)\b"), "phrase 'no quiero más mensajes'"),
         (Rx(@"\bno (?:mas|quiero mas) (?:mensajes|textos|sms|msjs)\b"), "phrase 'no más mensajes'"),
         (Rx(@"\b(?:borren|borra|eliminen|elimina|quiten|quita) (?:mi|este) (?:numero|telefono|celular|contacto)\b"), "phrase 'borren mi número'"),
-        (Rx(@"\b(?:sacame|saquenme|quitenme|quitame|borrenme|eliminenme) de\b"), "phrase 'sáquenme de la lista'"),
+        (Rx(@"\b(?:sacame|saquenme|quitenme|quitame|borrenme|eliminenme|bajenme|bajame) de\b"), "phrase 'sáquenme de la lista'"),
         (Rx(@"\bdejen?me en paz\b"), "phrase 'déjenme en paz'"),
         (Rx(@"\b(?:numero|telefono) equivocado\b|\bse equivocaron de numero\b"), "phrase 'número equivocado'"),
         (Rx(@"\bcancelar (?:la )?suscripcion\b|\bdesuscribir(?:me)?\b"), "phrase 'cancelar suscripción'"),
@@ -176,10 +177,11 @@ public static class ReplyClassifier
         (Rx(@"\b(?:allergic|bad|severe|serious) reaction\b|\banaphyla\w*\b|\breaction to (?:the )?(?:filler|botox|injection|anaesthetic|anesthetic|medicine|numbing)\b"), "urgent 'allergic reaction'"),
         (Rx(@"\bfaint(?:ed|ing|ting)?\b|\bpass(?:ed|ing)? out\b|\bunconscious\b|\bcollapsed\b"), "urgent 'fainting'"),
         (Rx(@"\bble+d(?:ing|s)?\b|\bbleading\b|\bbledding\b|\bbled\b|\bblood (?:everywhere|wont stop|will not stop|keeps)\b|\b(?:lots|lot|so much|spitting|coughing|vomiting|throwing up) (?:of )?blood\b"), "urgent 'bleeding'"),
-        (Rx(@"\bswell(?:ing|ed|s)?\b|\bswoll?en\b|\bswolled\b|\bpuffed up\b"), "urgent 'swelling'"),
-        (Rx(@"\bknocked (?:out|loose)\b|\b(?:tooth|teeth) (?:fell|came|got knocked|was knocked) out\b|\b(?:broke|broken|cracked|chipped|snapped|lost) (?:my |a |his |her |their |our |the |her front |my front |a front |front )?(?:tooth|teeth|filling|crown)\b|\b(?:tooth|teeth) (?:broke|is broken|broken|cracked|snapped|fell out)\b"), "urgent 'broken or knocked-out tooth'"),
+        (Rx(@"\bswell(?:ing|ed|s)?\b|\bswoll?en\b|\bswolled\b|\bpuffed up\b|\bpuffy\b"), "urgent 'swelling'"),
+        (Rx(@"\bknocked (?:out|loose)\b|\b(?:tooth|teeth) (?:fell|came|got knocked|was knocked) out\b|\b(?:broke|broken|cracked|chipped|snapped|lost) (?:my |a |his |her |their |our |the |her front |my front |a front |front )?(?:tooth|teeth|filling|crown)\b|\b(?:tooth|teeth) (?:broke|is broken|broken|cracked|snapped|fell out)\b|\b(?:tooth|teeth) (?:is |are |feels |got |went |now )*(?:loose|wobbly)\b|\bhit (?:in|on) (?:the|my|his|her) (?:mouth|face|jaw|teeth|tooth)\b"), "urgent 'broken or knocked-out tooth'"),
         (Rx(@"\b(?:severe|serious|terrible|horrible|extreme|unbearable|excruciating|really bad|so much|lot of|in) pain\b|\bpain(?:ful)?\b|\bin agony\b|\bagony\b|\btooth ?ache\b|\bexcruciating\b|\bunbearable\b|\bthrobbing\b|\bkilling me\b"), "urgent 'pain'"),
         (Rx(@"\b(?:it|tooth|teeth|mouth|jaw|face|gum|gums|lip|lips|eye|head|ear|cheek) (?:really |so |still |badly )?(?:hurts?|hurting)\b|\bhurts? (?:so|really|a lot|badly|bad)\b|\bhurting\b|\binjur(?:ed|y)\b"), "urgent 'it hurts'"),
+        (Rx(@"\bdizz(?:y|iness)\b|\blight ?headed\b|\bvomit\w*\b|\bthrowing up\b|\bnumb(?:ness)?\b|\btingl(?:ing|y|es)\b|\b(?:severe|terrible|worst|awful|bad|really bad) (?:headache|migraine)\b|\bsevere\b"), "urgent 'dizziness, numbness or severe symptom'"),
         (Rx(@"\b(?:blurry|blurred|lost|losing|loss of|no) (?:my )?(?:vision|eyesight)\b|\bcant see\b|\b(?:turning|turned|gone|went|going) (?:white|blue|grey|gray|purple|black)\b"), "urgent 'vision or skin change'"),
         (Rx(@"\b(?:high |running a )?fever\b|\bfeverish\b"), "urgent 'fever'"),
         (Rx(@"\binfect(?:ed|ion)\b|\babscess\b|\bpus\b"), "urgent 'infection'"),

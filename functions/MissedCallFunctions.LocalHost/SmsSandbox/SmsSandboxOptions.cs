@@ -20,7 +20,10 @@ public sealed class SmsSandboxOptions
     /// <summary>The port the sandbox's host listens on; set it once the host has started when it was started on port 0.</summary>
     public int Port { get; set; }
 
-    /// <summary>Where <see cref="SmsSandboxEndpoints.Map"/> mapped the endpoints (it records the prefix here).</summary>
+    /// <summary>
+    /// Where <see cref="SmsSandboxEndpoints.Map"/> mapped the endpoints (it records the prefix here); "" for the root. The
+    /// official JS client only takes an endpoint without a path, so host the sandbox at the root of its own port for it.
+    /// </summary>
     public string PathPrefix { get; set; } = DefaultPathPrefix;
 
     /// <summary>Accept <c>Authorization: Bearer ...</c> (any non-empty token) as well as HMAC; off by default, like a resource without RBAC.</summary>
@@ -30,10 +33,12 @@ public sealed class SmsSandboxOptions
     public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>The ACS endpoint clients are given: http://{Host}:{Port}{PathPrefix}.</summary>
-    public Uri Endpoint => new(string.Create(CultureInfo.InvariantCulture, $"http://{Host}:{Port}{PathPrefix.TrimEnd('/')}"));
+    public Uri Endpoint => new(EndpointText);
 
     /// <summary><c>endpoint=http://127.0.0.1:{port}/sandbox/acs;accesskey=...</c>, for Acs:ConnectionString.</summary>
-    public string ConnectionString => $"endpoint={Endpoint};accesskey={AccessKey}";
+    public string ConnectionString => $"endpoint={EndpointText};accesskey={AccessKey}";
+
+    private string EndpointText => string.Create(CultureInfo.InvariantCulture, $"http://{Host}:{Port}{PathPrefix.TrimEnd('/')}");
 
     /// <summary>The connection string for a host whose base address is only known after it started (port 0).</summary>
     public string ConnectionStringFor(Uri baseAddress)

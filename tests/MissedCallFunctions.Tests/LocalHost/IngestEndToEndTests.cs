@@ -302,10 +302,11 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
         Assert.Equal("Missed", row.GetString("Outcome"));
         using var calls = new HttpRequestMessage(HttpMethod.Get, $"/api/admin/clinics/{TestData.UkClinicId}/calls?limit=5");
         calls.Headers.Add("x-functions-key", LocalHostRunner.AdminKey);
-        var listed = await (await _host.Http.SendAsync(calls)).Content.ReadAsStringAsync();
-        Assert.Contains($"twilio:{callSid}:dial:no-answer", listed, StringComparison.Ordinal);
-        Assert.Contains("+44*******456", listed, StringComparison.Ordinal);
-        Assert.DoesNotContain(TestData.UkMobile, listed, StringComparison.Ordinal);
+        var listed = (await (await _host.Http.SendAsync(calls)).Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray()
+            .Single(c => c.GetProperty("messageId").GetString() == $"twilio:{callSid}:dial:no-answer");
+        Assert.Equal("+44*******456", listed.GetProperty("callerMasked").GetString());
+        Assert.Equal("Recover", listed.GetProperty("decision").GetString());
+        Assert.DoesNotContain("7400123456", listed.GetRawText(), StringComparison.Ordinal);
         var recoveries = _host.Get<StorageClients>().Table(TableNames.Recoveries);
         Assert.NotNull((await recoveries.GetEntityIfExistsAsync<TableEntity>(TestData.UkClinicId, TableKeys.Escape($"twilio:{callSid}:dial:no-answer"))).Value);
     }
