@@ -6,6 +6,9 @@ using MissedCallFunctions.Http;
 using MissedCallFunctions.Ingest;
 using MissedCallFunctions.Ingest.Providers;
 using MissedCallFunctions.Recovery;
+using MissedCallFunctions.Conversation;
+using MissedCallFunctions.Messaging;
+using MissedCallFunctions.Staff;
 using MissedCallFunctions.Storage;
 using MissedCallFunctions.Triage;
 using Microsoft.Extensions.Configuration;
@@ -38,7 +41,22 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<IIngestLedger, TableIngestLedger>();
         services.TryAddSingleton<ICallRecords, TableCallRecords>();
         services.TryAddSingleton<IOptOutLedger, TableOptOutLedger>();
-        services.TryAddSingleton<IMissedCallRecoveryStarter, RecoveryRequestRecorder>();
+        services.AddSmsChannels(configuration);
+        services.AddOptions<RecoveryOptions>().Bind(configuration.GetSection(RecoveryOptions.Section));
+        services.TryAddSingleton<IRecoveryRegistry, TableRecoveryRegistry>();
+        services.TryAddSingleton<IRecoveryInbox, TableRecoveryInbox>();
+        services.TryAddSingleton<IRecoveryTimeline, TableRecoveryTimeline>();
+        services.TryAddSingleton<ISmsOutbox, TableSmsOutbox>();
+        services.TryAddSingleton<IStaffTaskStore, TableStaffTaskStore>();
+        services.TryAddSingleton<IConversationStore, TableConversationStore>();
+        services.TryAddSingleton<RecoveryCoordinator>();
+        services.TryAddSingleton<TakeInboxActivity>();
+        services.TryAddSingleton<SendPatientSmsActivity>();
+        services.TryAddSingleton<RecordOptChangeActivity>();
+        services.TryAddSingleton<OpenStaffTaskActivity>();
+        services.TryAddSingleton<AlertStaffActivity>();
+        services.TryAddSingleton<RecordTimelineActivity>();
+        services.TryAddSingleton<CompleteRecoveryActivity>();
 
         services.TryAddSingleton(sp =>
         {
@@ -65,6 +83,11 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<CallEventProcessor>();
         services.TryAddSingleton<CallEventMessageHandler>();
         services.TryAddSingleton<IngestHttpHandler>();
+        services.TryAddSingleton<InboundSmsRouter>();
+        services.TryAddSingleton<InboundSmsHttpHandler>();
+        services.TryAddSingleton<StaffHttpHandler>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Conversation.Inbound.IInboundSmsProvider, Conversation.Inbound.AcsInboundSmsProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Conversation.Inbound.IInboundSmsProvider, Conversation.Inbound.TwilioInboundSmsProvider>());
         services.TryAddSingleton<ClinicAdminHttpHandler>();
         return services;
     }

@@ -17,6 +17,7 @@ namespace MissedCallFunctions.LocalHost;
 public sealed partial class CallEventPump(
     StorageClients storage,
     CallEventMessageHandler handler,
+    Recovery.IRecoveryOrchestrations orchestrations,
     IOptions<CallEventQueueOptions> options,
     TimeProvider time,
     ILogger<CallEventPump> logger) : BackgroundService
@@ -72,7 +73,7 @@ public sealed partial class CallEventPump(
                 return;
             }
 
-            var settlement = await handler.HandleAsync(message.Body, cancellationToken).ConfigureAwait(false);
+            var settlement = await handler.HandleAsync(message.Body, orchestrations, cancellationToken).ConfigureAwait(false);
             switch (settlement)
             {
                 case Settlement.Complete:

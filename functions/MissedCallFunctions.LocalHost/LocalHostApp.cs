@@ -1,10 +1,30 @@
 using MissedCallFunctions.Clinics;
+using MissedCallFunctions.LocalHost.Durable;
+using MissedCallFunctions.LocalHost.SmsSandbox;
+using MissedCallFunctions.Recovery;
 using MissedCallFunctions.Http;
 using MissedCallFunctions.Ingest;
 using MissedCallFunctions.Storage;
 using Microsoft.Extensions.Options;
 
 namespace MissedCallFunctions.LocalHost;
+
+/// <summary>Stops what the local host started for itself (the Durable engine, then Azurite) after everything else.</summary>
+internal sealed class LocalStackResources(LocalDurableEngine engine, AzuriteLauncher? azurite, ILoggerFactory engineLogs) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await engine.DisposeAsync().ConfigureAwait(false);
+        if (azurite is not null)
+        {
+            await azurite.DisposeAsync().ConfigureAwait(false);
+        }
+
+        engineLogs.Dispose();
+    }
+}
 
 /// <summary>
 /// The local host: the same routes and handlers as the Functions app, on Kestrel, with Azurite for Tables and a
@@ -20,6 +40,7 @@ public static class LocalHostApp
             [$"{CallEventQueueOptions.Section}:Transport"] = nameof(CallEventTransport.StorageQueue),
         });
         configure?.Invoke(builder);
+        var useSandbox = LocalSmsSandbox.Configure(builder.Configuration);
 
         AzuriteLauncher? azurite = null;
         if (string.IsNullOrWhiteSpace(builder.Configuration[$"{StorageOptions.Section}:ConnectionString"]))
@@ -31,19 +52,29 @@ public static class LocalHostApp
             builder.Configuration[$"{StorageOptions.Section}:ConnectionString"] = azurite.ConnectionString;
         }
 
+        // The real Durable engine (Azure Storage backend on Azurite) behind a loopback gRPC sidecar.
+        var engineLogs = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
+        var durableOptions = builder.Configuration.GetSection(LocalDurableOptions.Section).Get<LocalDurableOptions>() ?? new LocalDurableOptions();
+        var engine = await LocalDurableEngine.StartAsync(builder.Configuration[$"{StorageOptions.Section}:ConnectionString"]!, durableOptions, engineLogs)
+            .ConfigureAwait(false);
+
+        // Registered first so it stops last: the Durable worker and the queue pump stop before the engine and Azurite.
+        builder.Services.AddHostedService(_ => new LocalStackResources(engine, azurite, engineLogs));
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 2 * 1024 * 1024);
         builder.Services.AddProblemDetails();
         builder.Services.AddMissedCallPipeline(builder.Configuration);
+        builder.Services.AddLocalDurable(engine);
+        builder.Services.AddHttpClient();
+        if (useSandbox)
+        {
+            builder.Services.AddLocalSmsSandbox(builder.Configuration);
+        }
+
         builder.Services.AddOptions<LocalHostOptions>().Bind(builder.Configuration.GetSection(LocalHostOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
         if (builder.Configuration.GetValue($"{LocalHostOptions.Section}:RunProcessor", true))
         {
             builder.Services.AddHostedService<CallEventPump>();
-        }
-
-        if (azurite is not null)
-        {
-            builder.Services.AddSingleton(azurite); // disposed (stopped) with the host
         }
 
         var app = builder.Build();
@@ -63,6 +94,27 @@ public static class LocalHostApp
         app.MapPost("/api/admin/clinics",
             (HttpRequest request, ClinicAdminHttpHandler handler, CancellationToken ct) => handler.LoadAsync(request, ct));
         app.MapGet("/api/admin/clinics", (ClinicAdminHttpHandler handler, CancellationToken ct) => handler.ListAsync(ct));
+        app.MapMethods("/api/sms/{provider}", ["POST", "OPTIONS"],
+            (HttpRequest request, string provider, InboundSmsHttpHandler handler, IRecoveryOrchestrations durable, CancellationToken ct)
+                => handler.HandleAsync(request, provider, durable, ct));
+        app.MapGet("/api/clinics/{clinicId}/tasks",
+            (HttpRequest request, string clinicId, StaffHttpHandler staff, CancellationToken ct) => staff.ListTasksAsync(request, clinicId, ct));
+        app.MapPost("/api/clinics/{clinicId}/tasks/{taskId}/handled",
+            (HttpRequest request, string clinicId, string taskId, StaffHttpHandler staff, IRecoveryOrchestrations durable, CancellationToken ct)
+                => staff.MarkHandledAsync(request, clinicId, taskId, durable, ct));
+        app.MapGet("/api/clinics/{clinicId}/conversations/{caller}",
+            (HttpRequest request, string clinicId, string caller, StaffHttpHandler staff, CancellationToken ct) => staff.ThreadAsync(request, clinicId, caller, ct));
+        app.MapPost("/api/clinics/{clinicId}/conversations/{caller}/takeover",
+            (HttpRequest request, string clinicId, string caller, StaffHttpHandler staff, IRecoveryOrchestrations durable, CancellationToken ct)
+                => staff.TakeOverAsync(request, clinicId, caller, durable, ct));
+        app.MapPost("/api/clinics/{clinicId}/conversations/{caller}/reply",
+            (HttpRequest request, string clinicId, string caller, StaffHttpHandler staff, IRecoveryOrchestrations durable, CancellationToken ct)
+                => staff.ReplyAsync(request, clinicId, caller, durable, ct));
+        if (app.Services.GetService<SmsSandbox.SmsSandbox>() is not null)
+        {
+            LocalSmsSandbox.Map(app);
+        }
+
         app.MapGet("/api/admin/clinics/{clinicId}/calls",
             (string clinicId, int? limit, ClinicAdminHttpHandler handler, CancellationToken ct) => handler.RecentCallsAsync(clinicId, limit, ct));
     }

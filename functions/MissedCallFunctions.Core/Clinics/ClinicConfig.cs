@@ -63,6 +63,9 @@ public sealed record ClinicConfig
 
     public ClinicWebhookSecrets Webhooks { get; init; } = new();
 
+    /// <summary>Tokens for this clinic's staff API and dashboard (header X-Clinic-Token); several allow rotation.</summary>
+    public IReadOnlyList<string> StaffAccessTokens { get; init; } = [];
+
     public static JsonSerializerOptions JsonOptions { get; } = CreateJsonOptions();
 
     private static JsonSerializerOptions CreateJsonOptions()

@@ -202,6 +202,11 @@ public static class ClinicConfigValidator
             errors.Add("webhooks.telnyxPublicKey: must be the base64 of a 32-byte Ed25519 public key.");
         }
 
+        if (clinic.StaffAccessTokens.Any(t => t.Length < 16))
+        {
+            errors.Add("staffAccessTokens: each token needs at least 16 characters.");
+        }
+
         if (clinic.Webhooks.GenericHmacSecrets.Any(s => s.Length < 16))
         {
             errors.Add("webhooks.genericHmacSecrets: each secret needs at least 16 characters.");

@@ -14,36 +14,38 @@ public sealed class IngestHttpHandler(CallEventIngestor ingestor, IOptions<Inges
 {
     public async Task<IResult> HandleAsync(HttpRequest request, string provider, CancellationToken cancellationToken)
     {
-        var max = options.Value.MaxBodyBytes;
-        if (request.ContentLength > max)
-        {
-            return HttpProblems.Problem(413, "Payload too large", $"Call event webhooks are limited to {max / 1024} KiB.");
-        }
+        var (webhook, refusal) = await ReadAsync(request, options.Value, cancellationToken).ConfigureAwait(false);
+        return refusal ?? ToHttp(await ingestor.IngestAsync(provider, webhook!, cancellationToken).ConfigureAwait(false));
+    }
 
-        var body = await ReadBodyAsync(request, max, cancellationToken).ConfigureAwait(false);
+    /// <summary>Reads a webhook within the size limit, with the URL the sender signed.</summary>
+    public static async Task<(WebhookRequest? Request, IResult? Refusal)> ReadAsync(HttpRequest request, IngestOptions options, CancellationToken cancellationToken)
+    {
+        var max = options.MaxBodyBytes;
+        var body = request.ContentLength > max ? null : await ReadBodyAsync(request, max, cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
-            return HttpProblems.Problem(413, "Payload too large", $"Call event webhooks are limited to {max / 1024} KiB.");
+            return (null, HttpProblems.Problem(413, "Payload too large", $"Webhooks are limited to {max / 1024} KiB."));
         }
 
-        var webhook = new WebhookRequest(
+        return (new WebhookRequest(
             request.Method,
-            PublicUrl(request, options.Value),
+            PublicUrl(request, options),
             request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
             request.ContentType,
-            body);
-
-        var result = await ingestor.IngestAsync(provider, webhook, cancellationToken).ConfigureAwait(false);
-        return result switch
-        {
-            IngestResult.Handshake h => new ReplyResult(h.Reply),
-            IngestResult.Accepted a => Results.Json(
-                new { status = "accepted", queued = a.Queued, duplicates = a.Duplicates, ignored = a.Ignored },
-                statusCode: StatusCodes.Status202Accepted),
-            IngestResult.Rejected r => HttpProblems.Problem(r.StatusCode, r.Title, r.Detail),
-            _ => throw new InvalidOperationException("Unknown ingest result."),
-        };
+            body), null);
     }
+
+    /// <summary>Maps a webhook use case's result to HTTP (shared by call and SMS webhooks).</summary>
+    public static IResult ToHttp(IngestResult result) => result switch
+    {
+        IngestResult.Handshake h => new ReplyResult(h.Reply),
+        IngestResult.Accepted a => Results.Json(
+            new { status = "accepted", queued = a.Queued, duplicates = a.Duplicates, ignored = a.Ignored },
+            statusCode: StatusCodes.Status202Accepted),
+        IngestResult.Rejected r => HttpProblems.Problem(r.StatusCode, r.Title, r.Detail),
+        _ => throw new InvalidOperationException("Unknown webhook result."),
+    };
 
     /// <summary>Reads at most <paramref name="max"/> bytes; null when the body is larger (chunked uploads included).</summary>
     internal static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int max, CancellationToken cancellationToken)

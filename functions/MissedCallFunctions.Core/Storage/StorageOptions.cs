@@ -41,8 +41,15 @@ public static class TableNames
     public const string OptOuts = "OptOuts";
     public const string IngestLedger = "IngestLedger";
     public const string Recoveries = "Recoveries";
+    public const string RecoveryInbox = "RecoveryInbox";
+    public const string Timeline = "Timeline";
+    public const string SmsOutbox = "SmsOutbox";
+    public const string StaffTasks = "StaffTasks";
+    public const string Conversations = "Conversations";
+    public const string InboundLedger = "InboundLedger";
 
-    public static IReadOnlyList<string> All { get; } = [Clinics, ClinicNumbers, CallAudit, Calls, OptOuts, IngestLedger, Recoveries];
+    public static IReadOnlyList<string> All { get; } =
+        [Clinics, ClinicNumbers, CallAudit, Calls, OptOuts, IngestLedger, Recoveries, RecoveryInbox, Timeline, SmsOutbox, StaffTasks, Conversations, InboundLedger];
 }
 
 /// <summary>Table Storage keys cannot hold '/', '\', '#', '?' or control characters.</summary>

@@ -27,6 +27,8 @@ public static class DecisionReasons
     public const string OptedOut = "opted-out";
     public const string Landline = "landline";
     public const string Missed = "missed";
+    /// <summary>A repeat missed call from a caller with a live recovery: no second text-back.</summary>
+    public const string JoinedRecovery = "joined-recovery";
 }
 
 /// <param name="Kind">What happens next.</param>

@@ -18,7 +18,7 @@ public abstract record Settlement
 /// </summary>
 public sealed class CallEventMessageHandler(CallEventProcessor processor)
 {
-    public async Task<Settlement> HandleAsync(BinaryData body, CancellationToken cancellationToken)
+    public async Task<Settlement> HandleAsync(BinaryData body, Recovery.IRecoveryOrchestrations orchestrations, CancellationToken cancellationToken)
     {
         CallEvent callEvent;
         try
@@ -30,7 +30,7 @@ public sealed class CallEventMessageHandler(CallEventProcessor processor)
             return new Settlement.DeadLetter("InvalidBody", "The message is not a call event: " + ex.GetType().Name);
         }
 
-        var result = await processor.ProcessAsync(callEvent, cancellationToken).ConfigureAwait(false);
+        var result = await processor.ProcessAsync(callEvent, orchestrations, cancellationToken).ConfigureAwait(false);
         return result switch
         {
             ProcessResult.Decided decided => new Settlement.Complete(decided),

@@ -2,6 +2,7 @@ using MissedCallFunctions.Clinics;
 using MissedCallFunctions.Common;
 using MissedCallFunctions.Ingest;
 using MissedCallFunctions.Recovery;
+using MissedCallFunctions.Staff;
 using Microsoft.Extensions.Logging;
 
 namespace MissedCallFunctions.Triage;
@@ -23,11 +24,12 @@ public sealed partial class CallEventProcessor(
     IClinicDirectory clinics,
     ICallRecords records,
     IOptOutLedger optOuts,
-    IMissedCallRecoveryStarter recoveries,
+    RecoveryCoordinator recoveries,
+    IStaffTaskStore staffTasks,
     TimeProvider time,
     ILogger<CallEventProcessor> logger)
 {
-    public async Task<ProcessResult> ProcessAsync(CallEvent callEvent, CancellationToken cancellationToken)
+    public async Task<ProcessResult> ProcessAsync(CallEvent callEvent, IRecoveryOrchestrations orchestrations, CancellationToken cancellationToken)
     {
         if (CallEventValidation.Problem(callEvent, time.GetUtcNow()) is { } problem)
         {
@@ -50,18 +52,43 @@ public sealed partial class CallEventProcessor(
         var facts = await GatherFactsAsync(callEvent, clinic, cancellationToken).ConfigureAwait(false);
         var decision = CallTriage.Decide(callEvent, clinic, facts);
 
-        if (decision.Kind == DecisionKind.Recover)
-        {
-            await recoveries.StartAsync(
-                new MissedCall(clinic.Id, callEvent.ClinicNumber, callEvent.CallerNumber!, callEvent.CallerName, callEvent.MessageId,
-                    callEvent.OccurredAt, callEvent.ReceivedAt),
-                cancellationToken).ConfigureAwait(false);
-        }
+        decision = await ActAsync(callEvent, clinic, decision, orchestrations, cancellationToken).ConfigureAwait(false);
 
         // Written last: an audit row means every side effect of the decision has happened.
         await records.RecordDecisionAsync(callEvent, decision, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         LogDecided(logger, callEvent.MessageId, clinic.Id, decision.Kind, decision.Reason, PhoneNumberTools.Mask(callEvent.CallerNumber));
         return new ProcessResult.Decided(decision, AlreadyProcessed: false);
+    }
+
+    /// <summary>The decision's side effects: start or join a recovery, end one by a call that got through, or a staff task.</summary>
+    private async Task<CallDecision> ActAsync(CallEvent callEvent, ClinicConfig clinic, CallDecision decision, IRecoveryOrchestrations orchestrations,
+        CancellationToken cancellationToken)
+    {
+        switch (decision.Kind)
+        {
+            case DecisionKind.Recover:
+                var started = await recoveries.StartOrJoinAsync(
+                    new MissedCall(clinic.Id, callEvent.ClinicNumber, callEvent.CallerNumber!, callEvent.CallerName, callEvent.MessageId,
+                        callEvent.OccurredAt, callEvent.ReceivedAt),
+                    orchestrations, cancellationToken).ConfigureAwait(false);
+                return started == RecoveryStartResult.Joined
+                    ? new CallDecision(DecisionKind.Recover, DecisionReasons.JoinedRecovery, decision.Detail + "; joined the caller's live recovery")
+                    : decision;
+            case DecisionKind.NotMissed when callEvent.Outcome == CallOutcome.Answered && callEvent.CallerNumber is { } caller:
+                // Reached by phone (either way): the caller's live recovery, if any, stops.
+                await recoveries.SignalAsync(clinic.Id, caller, new InboxItem(callEvent.MessageId, InboxKind.AnsweredCall, callEvent.OccurredAt),
+                    orchestrations, cancellationToken).ConfigureAwait(false);
+                return decision;
+            case DecisionKind.Suppressed when decision.Reason is DecisionReasons.Landline or DecisionReasons.WithheldNumber:
+                // No text possible: staff call back instead (a withheld caller is listed so staff know someone tried).
+                var now = time.GetUtcNow();
+                await staffTasks.OpenOrUpdateAsync(new StaffTaskRequest(clinic.Id, "call-" + StaffTaskIds.For(callEvent.MessageId), callEvent.CallerNumber,
+                    callEvent.CallerName, decision.Reason == DecisionReasons.Landline ? "missed call from a landline: please call back"
+                        : "missed call from a withheld number", false, 1, now, now, [], null), cancellationToken).ConfigureAwait(false);
+                return decision;
+            default:
+                return decision;
+        }
     }
 
     private async Task<TriageFacts> GatherFactsAsync(CallEvent callEvent, ClinicConfig clinic, CancellationToken cancellationToken)

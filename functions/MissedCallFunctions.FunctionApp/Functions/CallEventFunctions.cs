@@ -2,7 +2,9 @@ using Azure.Messaging.ServiceBus;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
 using MissedCallFunctions.Http;
+using MissedCallFunctions.Recovery;
 using MissedCallFunctions.Triage;
 
 namespace MissedCallFunctions.FunctionApp.Functions;
@@ -27,10 +29,11 @@ public sealed class CallEventFunctions(IngestHttpHandler ingest, CallEventMessag
     public async Task ProcessCallEvent(
         [ServiceBusTrigger(QueueName, Connection = "ServiceBusConnection", AutoCompleteMessages = false)] ServiceBusReceivedMessage message,
         ServiceBusMessageActions actions,
+        [DurableClient] DurableTaskClient durable,
         CancellationToken cancellationToken)
     {
         // Exceptions propagate: the message is abandoned and redelivered until MaxDeliveryCount dead-letters it.
-        var settlement = await processor.HandleAsync(message.Body, cancellationToken);
+        var settlement = await processor.HandleAsync(message.Body, new DurableRecoveryOrchestrations(durable), cancellationToken);
         switch (settlement)
         {
             case Settlement.Complete:

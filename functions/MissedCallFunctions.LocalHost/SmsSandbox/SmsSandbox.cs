@@ -18,6 +18,8 @@ public sealed class SmsSandbox
     private readonly Dictionary<string, SandboxRecipientResult> _repeatability = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, (int Status, string Error)> _recipientFailures = new(StringComparer.Ordinal);
     private readonly List<SandboxRequest> _requests = [];
+    private readonly Dictionary<string, (int Status, int Code, string Message)> _twilioFailures = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _statusCallbacks = new(StringComparer.Ordinal);
     private FaultState? _fault;
     private long _sequence;
 
@@ -159,7 +161,41 @@ public sealed class SmsSandbox
             _repeatability.Clear();
             _recipientFailures.Clear();
             _requests.Clear();
+            _twilioFailures.Clear();
+            _statusCallbacks.Clear();
             _fault = null;
+        }
+    }
+
+    /// <summary>
+    /// Sends to this phone through the Twilio Messages endpoint fail with this Twilio error (e.g. 21610 unsubscribed,
+    /// 21614 not a mobile). Without such a rule, the ACS rules apply there too: <see cref="BlockRecipient"/> answers
+    /// 21610, any other <see cref="SetRecipientFailure"/> answers 21211 (400) or 20500 (5xx).
+    /// </summary>
+    public void SetTwilioRecipientError(string phone, int errorCode, string message, int httpStatusCode = 400)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(phone);
+        ArgumentNullException.ThrowIfNull(message);
+        lock (_gate)
+        {
+            _twilioFailures[phone] = (httpStatusCode, errorCode, message);
+        }
+    }
+
+    public void ClearTwilioRecipientError(string phone)
+    {
+        lock (_gate)
+        {
+            _twilioFailures.Remove(phone);
+        }
+    }
+
+    /// <summary>The StatusCallback a text was sent with through the Twilio endpoint, or null.</summary>
+    public string? StatusCallbackOf(string messageId)
+    {
+        lock (_gate)
+        {
+            return _statusCallbacks.TryGetValue(messageId, out var url) ? url : null;
         }
     }
 
@@ -274,6 +310,42 @@ public sealed class SmsSandbox
         return result;
     }
 
+    /// <summary>
+    /// Decides one Twilio Messages API send: a Twilio error for a recipient with a failure rule, else the stored text
+    /// (message SID "SM" + 32 hex digits). Twilio has no repeatability key, so every accepted call stores a new text.
+    /// </summary>
+    internal TwilioSendOutcome AcceptTwilio(string from, string to, string body, string? statusCallback, string? tag)
+    {
+        SandboxMessage stored;
+        var now = Time.GetUtcNow();
+        lock (_gate)
+        {
+            if (_twilioFailures.TryGetValue(to, out var twilio))
+            {
+                return new TwilioSendOutcome(null, twilio.Status, twilio.Code, twilio.Message);
+            }
+
+            if (_recipientFailures.TryGetValue(to, out var failure))
+            {
+                return string.Equals(failure.Error, SenderBlockedMessage, StringComparison.Ordinal)
+                    ? new TwilioSendOutcome(null, 400, 21610, "Attempt to send to unsubscribed recipient")
+                    : new TwilioSendOutcome(null, failure.Status, failure.Status >= 500 ? 20500 : 21211, failure.Error);
+            }
+
+            var sid = "SM" + Guid.NewGuid().ToString("N");
+            stored = new SandboxMessage(sid, SandboxDirection.Outbound, from, to, body, now, tag, statusCallback is not null,
+                AuthScheme: "Basic", ApiVersion: "2010-04-01");
+            Store(stored);
+            if (statusCallback is not null)
+            {
+                _statusCallbacks[sid] = statusCallback;
+            }
+        }
+
+        MessageSent?.Invoke(this, stored);
+        return new TwilioSendOutcome(stored, 201, 0, null);
+    }
+
     private void Store(SandboxMessage message)
     {
         _messages.Add(message);
@@ -300,3 +372,6 @@ internal sealed record SandboxSendRecipient(string To, string? RepeatabilityRequ
 
 /// <summary>One item of the 202 answer's value[].</summary>
 internal sealed record SandboxRecipientResult(string To, string? MessageId, int HttpStatusCode, bool Successful, string? ErrorMessage, string? RepeatabilityResult);
+
+/// <summary>The answer to one Twilio Messages API send: the stored text (201), or a Twilio error.</summary>
+internal sealed record TwilioSendOutcome(SandboxMessage? Message, int HttpStatusCode, int ErrorCode, string? ErrorMessage);

@@ -12,6 +12,33 @@ public sealed class SmsSandboxOptions
 
     public const string DefaultPathPrefix = "/sandbox/acs";
 
+    /// <summary>A fixed development Twilio account SID (AC + 32 hex digits): never a real account.</summary>
+    public const string DevelopmentTwilioAccountSid = "AC0123456789abcdef0123456789abcdef";
+
+    /// <summary>A fixed development Twilio auth token: public, not a secret, only meaningful to the sandbox.</summary>
+    public const string DevelopmentTwilioAuthToken = "sandbox-twilio-auth-token-not-a-secret";
+
+    public const string DefaultTwilioPathPrefix = "/sandbox/twilio";
+
+    /// <summary>The account SID the Twilio Messages endpoint serves (HTTP Basic user name and the {AccountSid} of the path).</summary>
+    public string TwilioAccountSid { get; set; } = DevelopmentTwilioAccountSid;
+
+    /// <summary>The auth token the Twilio Messages endpoint checks (HTTP Basic password).</summary>
+    public string TwilioAuthToken { get; set; } = DevelopmentTwilioAuthToken;
+
+    /// <summary>Where <see cref="TwilioSandboxEndpoints.Map"/> mapped the Twilio API (it records the prefix here); "" for the root.</summary>
+    public string TwilioPathPrefix { get; set; } = DefaultTwilioPathPrefix;
+
+    /// <summary>The Twilio API base URL clients are given (Twilio:ApiBaseUrl): http://{Host}:{Port}{TwilioPathPrefix}.</summary>
+    public Uri TwilioApiBaseUrl => new(string.Create(CultureInfo.InvariantCulture, $"http://{Host}:{Port}{TwilioPathPrefix.TrimEnd('/')}"));
+
+    /// <summary>The Twilio API base URL for a host whose base address is only known after it started (port 0).</summary>
+    public Uri TwilioApiBaseUrlFor(Uri baseAddress)
+    {
+        ArgumentNullException.ThrowIfNull(baseAddress);
+        return new Uri(baseAddress.GetLeftPart(UriPartial.Authority) + TwilioPathPrefix.TrimEnd('/'));
+    }
+
     /// <summary>The base64 access key that HMAC signatures are checked against.</summary>
     public string AccessKey { get; set; } = DevelopmentAccessKey;
 

@@ -27,10 +27,41 @@ public sealed class FunctionsMetadataTests
         .Single(b => b.GetProperty("type").GetString()!.EndsWith("Trigger", StringComparison.Ordinal));
 
     [Fact]
-    public void Metadata_ListsEveryFunction()
+    public void Metadata_ListsEveryHttpAndQueueFunction()
     {
-        var names = Functions.Value.Select(f => f.GetProperty("name").GetString()!).Order().ToArray();
-        Assert.Equal(new[] { "IngestCallEvent", "ListClinics", "LoadClinics", "ProcessCallEvent", "RecentCalls" }, names);
+        var names = Functions.Value.Select(f => f.GetProperty("name").GetString()!).ToHashSet();
+        string[] expected =
+        [
+            "IngestCallEvent", "ProcessCallEvent", "InboundSms", "LoadClinics", "ListClinics", "RecentCalls",
+            "ListStaffTasks", "MarkStaffTaskHandled", "ConversationThread", "TakeOverConversation", "StaffReply",
+        ];
+        Assert.Empty(expected.Except(names));
+    }
+
+    [Fact]
+    public void Metadata_ListsTheOrchestratorAndEveryActivityTheLocalHostRegisters()
+    {
+        var names = MissedCallFunctions.Recovery.RecoveryTasks.Names();
+        Assert.Equal("orchestrationTrigger", Trigger(names[0]).GetProperty("type").GetString());
+        foreach (var activity in names.Skip(1))
+        {
+            Assert.Equal("activityTrigger", Trigger(activity).GetProperty("type").GetString());
+        }
+
+        // Every function with a Durable trigger is one the local host registers too: the two hosts run the same set.
+        var durable = Functions.Value.Where(f => f.GetProperty("bindings").EnumerateArray()
+                .Any(b => b.GetProperty("type").GetString() is "orchestrationTrigger" or "activityTrigger"))
+            .Select(f => f.GetProperty("name").GetString()!).Order().ToArray();
+        Assert.Equal(names.Order().ToArray(), durable);
+    }
+
+    [Fact]
+    public void InboundSmsAndStaffFunctions_UseTheDurableClient()
+    {
+        foreach (var name in new[] { "ProcessCallEvent", "InboundSms", "MarkStaffTaskHandled", "TakeOverConversation", "StaffReply" })
+        {
+            Assert.Contains(Function(name).GetProperty("bindings").EnumerateArray(), b => b.GetProperty("type").GetString() == "durableClient");
+        }
     }
 
     [Fact]

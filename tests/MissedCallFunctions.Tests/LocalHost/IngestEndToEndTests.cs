@@ -307,8 +307,8 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
         Assert.Equal("+44*******456", listed.GetProperty("callerMasked").GetString());
         Assert.Equal("Recover", listed.GetProperty("decision").GetString());
         Assert.DoesNotContain("7400123456", listed.GetRawText(), StringComparison.Ordinal);
-        var recoveries = _host.Get<StorageClients>().Table(TableNames.Recoveries);
-        Assert.NotNull((await recoveries.GetEntityIfExistsAsync<TableEntity>(TestData.UkClinicId, TableKeys.Escape($"twilio:{callSid}:dial:no-answer"))).Value);
+        var recovery = await _host.Get<MissedCallFunctions.Recovery.IRecoveryRegistry>().GetAsync(TestData.UkClinicId, TestData.UkMobile, CancellationToken.None);
+        Assert.NotNull(recovery);
     }
 
     [Fact]

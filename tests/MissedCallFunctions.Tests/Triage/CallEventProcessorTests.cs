@@ -1,5 +1,7 @@
 using Azure.Data.Tables;
 using MissedCallFunctions.Ingest;
+using MissedCallFunctions.Recovery;
+using NSubstitute;
 using MissedCallFunctions.Storage;
 using MissedCallFunctions.Tests.Infrastructure;
 using MissedCallFunctions.Triage;
@@ -9,9 +11,15 @@ namespace MissedCallFunctions.Tests.Triage;
 /// <summary>The processor against real tables on Azurite.</summary>
 public sealed class CallEventProcessorTests : IAsyncLifetime
 {
+    private readonly IRecoveryOrchestrations _durable = Substitute.For<IRecoveryOrchestrations>();
     private TestStack _stack = null!;
 
-    public async Task InitializeAsync() => _stack = await TestStack.CreateAsync();
+    public async Task InitializeAsync()
+    {
+        _stack = await TestStack.CreateAsync();
+        _durable.StartAsync(Arg.Any<RecoveryInput>(), Arg.Any<CancellationToken>()).Returns(true);
+        _durable.IsLiveAsync(Arg.Any<string>(), Arg.Any<CancellationToken>()).Returns((bool?)true);
+    }
 
     public async Task DisposeAsync() => await _stack.DisposeAsync();
 
@@ -48,7 +56,7 @@ public sealed class CallEventProcessorTests : IAsyncLifetime
             _ => throw new ArgumentOutOfRangeException(nameof(scenario)),
         };
 
-        var result = Assert.IsType<ProcessResult.Decided>(await Processor.ProcessAsync(call, CancellationToken.None));
+        var result = Assert.IsType<ProcessResult.Decided>(await Processor.ProcessAsync(call, _durable, CancellationToken.None));
 
         Assert.Equal((kind, reason), (result.Decision.Kind, result.Decision.Reason));
         var row = await AuditRowAsync(call);
@@ -63,25 +71,53 @@ public sealed class CallEventProcessorTests : IAsyncLifetime
         await _stack.Get<IOptOutLedger>().OptOutAsync(TestData.UkClinicId, TestData.UkMobile, "test", DateTimeOffset.UtcNow, CancellationToken.None);
         var call = TestData.MissedCall();
 
-        var result = Assert.IsType<ProcessResult.Decided>(await Processor.ProcessAsync(call, CancellationToken.None));
+        var result = Assert.IsType<ProcessResult.Decided>(await Processor.ProcessAsync(call, _durable, CancellationToken.None));
 
         Assert.Equal(DecisionReasons.OptedOut, result.Decision.Reason);
-        Assert.Empty(await Table(TableNames.Recoveries).QueryAsync<TableEntity>(e => e.PartitionKey == TestData.UkClinicId).ToListAsync());
+        await _durable.DidNotReceive().StartAsync(Arg.Any<RecoveryInput>(), Arg.Any<CancellationToken>());
     }
 
     [Fact]
-    public async Task Process_MissedCall_RequestsRecoveryOnce()
+    public async Task Process_MissedCall_StartsOneRecoveryOnce()
     {
         var call = TestData.MissedCall();
 
-        await Processor.ProcessAsync(call, CancellationToken.None);
-        var again = Assert.IsType<ProcessResult.Decided>(await Processor.ProcessAsync(call, CancellationToken.None));
+        await Processor.ProcessAsync(call, _durable, CancellationToken.None);
+        var again = Assert.IsType<ProcessResult.Decided>(await Processor.ProcessAsync(call, _durable, CancellationToken.None));
 
         Assert.True(again.AlreadyProcessed);
-        var recoveries = await Table(TableNames.Recoveries).QueryAsync<TableEntity>(e => e.PartitionKey == TestData.UkClinicId).ToListAsync();
-        var recovery = Assert.Single(recoveries);
-        Assert.Equal(TestData.UkMobile, recovery.GetString("CallerNumber"));
-        Assert.Equal("requested", recovery.GetString("State"));
+        await _durable.Received(1).StartAsync(
+            Arg.Is<RecoveryInput>(i => i.CallerNumber == TestData.UkMobile && i.Clinic.Webhooks.TwilioAuthToken == null), Arg.Any<CancellationToken>());
+        var recovery = await _stack.Get<IRecoveryRegistry>().GetAsync(TestData.UkClinicId, TestData.UkMobile, CancellationToken.None);
+        Assert.True(recovery!.Live);
+    }
+
+    [Fact]
+    public async Task Process_TwoMissedCallsFromOneCallerAtTheSameMoment_OneRecoveryAndOneJoin()
+    {
+        var first = TestData.MissedCall();
+        var second = TestData.MissedCall();
+
+        var results = await Task.WhenAll(Processor.ProcessAsync(first, _durable, CancellationToken.None), Processor.ProcessAsync(second, _durable, CancellationToken.None));
+
+        var reasons = results.Cast<ProcessResult.Decided>().Select(r => r.Decision.Reason).Order().ToArray();
+        Assert.Equal(new[] { DecisionReasons.JoinedRecovery, DecisionReasons.Missed }, reasons);
+        await _durable.Received(1).StartAsync(Arg.Any<RecoveryInput>(), Arg.Any<CancellationToken>());
+        var live = await _stack.Get<IRecoveryRegistry>().GetAsync(TestData.UkClinicId, TestData.UkMobile, CancellationToken.None);
+        var inbox = await _stack.Get<IRecoveryInbox>().ListAsync(live!.InstanceId, CancellationToken.None);
+        Assert.Equal(InboxKind.RepeatCall, Assert.Single(inbox).Kind);
+        await _durable.Received(1).WakeAsync(live.InstanceId, Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task Process_LandlineCaller_OpensStaffCallbackTask()
+    {
+        await Processor.ProcessAsync(TestData.MissedCall(caller: TestData.UkLandline), _durable, CancellationToken.None);
+
+        var task = Assert.Single(await _stack.Get<MissedCallFunctions.Staff.IStaffTaskStore>().ListAsync(TestData.UkClinicId, true, CancellationToken.None));
+        Assert.Equal(TestData.UkLandline, task.CallerNumber);
+        Assert.Contains("landline", task.Reason, StringComparison.Ordinal);
+        await _durable.DidNotReceive().StartAsync(Arg.Any<RecoveryInput>(), Arg.Any<CancellationToken>());
     }
 
     [Fact]
@@ -92,13 +128,14 @@ public sealed class CallEventProcessorTests : IAsyncLifetime
         var second = TestData.MissedCall(eventId: "CA1:status:no-answer", callId: "CA1");
 
         var results = await Task.WhenAll(
-            Enumerable.Range(0, 8).Select(i => Processor.ProcessAsync(i % 2 == 0 ? first : second, CancellationToken.None)));
+            Enumerable.Range(0, 8).Select(i => Processor.ProcessAsync(i % 2 == 0 ? first : second, _durable, CancellationToken.None)));
 
-        var decisions = results.Cast<ProcessResult.Decided>().Where(r => !r.AlreadyProcessed).ToList();
-        Assert.Single(await Table(TableNames.Recoveries).QueryAsync<TableEntity>(e => e.PartitionKey == TestData.UkClinicId).ToListAsync());
+        // Redeliveries of the owning event may schedule again (idempotent by instance id): one recovery instance.
+        var instances = _durable.ReceivedCalls().Where(c => c.GetMethodInfo().Name == nameof(IRecoveryOrchestrations.StartAsync))
+            .Select(c => ((RecoveryInput)c.GetArguments()[0]!).InstanceId).Distinct().ToList();
+        Assert.Single(instances);
         Assert.Contains(results.Cast<ProcessResult.Decided>(), r => r.Decision.Reason == DecisionReasons.CallAlreadyDecided);
-        Assert.Equal(2, (await Table(TableNames.CallAudit).QueryAsync<TableEntity>(e => e.PartitionKey == TestData.UkClinicId).ToListAsync()).Count);
-        Assert.NotEmpty(decisions);
+        Assert.Equal(2, (await Table(TableNames.CallAudit).QueryAsync<TableEntity>(e => e.PartitionKey == TestData.UkClinicId).CollectAsync()).Count);
     }
 
     [Fact]
@@ -107,8 +144,8 @@ public sealed class CallEventProcessorTests : IAsyncLifetime
         var answered = TestData.MissedCall(outcome: CallOutcome.Answered, eventId: "cb-1", callId: "corr-1");
         var ringing = TestData.MissedCall(outcome: CallOutcome.Ringing, eventId: "ic-1", callId: "corr-1");
 
-        await Processor.ProcessAsync(answered, CancellationToken.None);
-        var result = Assert.IsType<ProcessResult.Decided>(await Processor.ProcessAsync(ringing, CancellationToken.None));
+        await Processor.ProcessAsync(answered, _durable, CancellationToken.None);
+        var result = Assert.IsType<ProcessResult.Decided>(await Processor.ProcessAsync(ringing, _durable, CancellationToken.None));
 
         Assert.Equal(DecisionReasons.CallAlreadyDecided, result.Decision.Reason);
     }
@@ -118,7 +155,7 @@ public sealed class CallEventProcessorTests : IAsyncLifetime
     {
         var ringing = TestData.MissedCall(outcome: CallOutcome.Ringing, eventId: "ic-2", callId: "corr-2");
 
-        var result = Assert.IsType<ProcessResult.Decided>(await Processor.ProcessAsync(ringing, CancellationToken.None));
+        var result = Assert.IsType<ProcessResult.Decided>(await Processor.ProcessAsync(ringing, _durable, CancellationToken.None));
 
         Assert.Equal(DecisionKind.Recover, result.Decision.Kind);
     }
@@ -139,7 +176,7 @@ public sealed class CallEventProcessorTests : IAsyncLifetime
             _ => call with { RingSeconds = -4 },
         };
 
-        var rejected = Assert.IsType<ProcessResult.Rejected>(await Processor.ProcessAsync(call, CancellationToken.None));
+        var rejected = Assert.IsType<ProcessResult.Rejected>(await Processor.ProcessAsync(call, _durable, CancellationToken.None));
 
         Assert.False(string.IsNullOrWhiteSpace(rejected.Reason));
         Assert.False(string.IsNullOrWhiteSpace(rejected.Description));
@@ -148,7 +185,7 @@ public sealed class CallEventProcessorTests : IAsyncLifetime
     [Fact]
     public async Task Process_Logs_MaskCallerNumber()
     {
-        await Processor.ProcessAsync(TestData.MissedCall(), CancellationToken.None);
+        await Processor.ProcessAsync(TestData.MissedCall(), _durable, CancellationToken.None);
 
         var messages = _stack.Logs.GetSnapshot().Select(r => r.Message).ToList();
         Assert.NotEmpty(messages);

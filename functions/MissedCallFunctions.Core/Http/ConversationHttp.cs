@@ -1,0 +1,214 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using MissedCallFunctions.Clinics;
+using MissedCallFunctions.Common;
+using MissedCallFunctions.Conversation;
+using MissedCallFunctions.Ingest;
+using MissedCallFunctions.Messaging;
+using MissedCallFunctions.Recovery;
+using MissedCallFunctions.Staff;
+using MissedCallFunctions.Triage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace MissedCallFunctions.Http;
+
+/// <summary>The HTTP edge of inbound SMS and delivery reports (<c>POST /api/sms/{provider}</c>).</summary>
+public sealed class InboundSmsHttpHandler(InboundSmsRouter router, IOptions<IngestOptions> options)
+{
+    public async Task<IResult> HandleAsync(HttpRequest request, string provider, IRecoveryOrchestrations orchestrations, CancellationToken cancellationToken)
+    {
+        var (webhook, refusal) = await IngestHttpHandler.ReadAsync(request, options.Value, cancellationToken).ConfigureAwait(false);
+        return refusal ?? IngestHttpHandler.ToHttp(await router.HandleAsync(provider, webhook!, orchestrations, cancellationToken).ConfigureAwait(false));
+    }
+}
+
+public sealed record StaffActionBody(string? By, string? Text);
+
+/// <summary>
+/// The staff API of one clinic: callback tasks, conversation threads, take-over and manual replies. Every call needs
+/// the clinic's staff token (header <c>X-Clinic-Token</c>) on top of the function key; another clinic's token is refused.
+/// </summary>
+public sealed class StaffHttpHandler(
+    IClinicDirectory clinics,
+    IStaffTaskStore tasks,
+    IConversationStore conversations,
+    IRecoveryRegistry registry,
+    IRecoveryTimeline timeline,
+    RecoveryCoordinator recoveries,
+    IOptOutLedger optOuts,
+    ISmsChannelResolver channels,
+    TimeProvider time)
+{
+    public const string TokenHeader = "X-Clinic-Token";
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task<IResult> ListTasksAsync(HttpRequest request, string clinicId, CancellationToken cancellationToken)
+    {
+        if (await AuthorizeAsync(request, clinicId, cancellationToken).ConfigureAwait(false) is { } refusal)
+        {
+            return refusal;
+        }
+
+        var openOnly = !string.Equals(request.Query["status"], "all", StringComparison.OrdinalIgnoreCase);
+        return Results.Json(await tasks.ListAsync(clinicId, openOnly, cancellationToken).ConfigureAwait(false), Json);
+    }
+
+    public async Task<IResult> MarkHandledAsync(HttpRequest request, string clinicId, string taskId, IRecoveryOrchestrations orchestrations,
+        CancellationToken cancellationToken)
+    {
+        if (await AuthorizeAsync(request, clinicId, cancellationToken).ConfigureAwait(false) is { } refusal)
+        {
+            return refusal;
+        }
+
+        var body = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
+        var by = Actor(body);
+        var task = await tasks.MarkHandledAsync(clinicId, taskId, by, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        if (task is null)
+        {
+            return HttpProblems.Problem(404, "Unknown task", "This clinic has no task with that id.");
+        }
+
+        if (task.CallerNumber is { } caller)
+        {
+            await recoveries.SignalAsync(clinicId, caller, new InboxItem($"handled-{taskId}", InboxKind.StaffHandled, task.HandledAt ?? time.GetUtcNow(), Actor: by),
+                orchestrations, cancellationToken).ConfigureAwait(false);
+        }
+
+        return Results.Json(task, Json);
+    }
+
+    public async Task<IResult> ThreadAsync(HttpRequest request, string clinicId, string caller, CancellationToken cancellationToken)
+    {
+        if (await AuthorizeAsync(request, clinicId, cancellationToken).ConfigureAwait(false) is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (Caller(caller) is not { } e164)
+        {
+            return HttpProblems.Problem(400, "Invalid number", "The caller must be an E.164 number (e.g. +447400123456).");
+        }
+
+        var recovery = await registry.GetAsync(clinicId, e164, cancellationToken).ConfigureAwait(false);
+        var steps = recovery is null ? [] : await timeline.ListAsync(recovery.InstanceId, cancellationToken).ConfigureAwait(false);
+        return Results.Json(new
+        {
+            caller = e164,
+            messages = await conversations.ThreadAsync(clinicId, e164, cancellationToken).ConfigureAwait(false),
+            recovery = recovery is null ? null : new { recovery.InstanceId, recovery.Live, recovery.StartedAt, recovery.Outcome, recovery.EndedAt, timeline = steps },
+        }, Json);
+    }
+
+    public async Task<IResult> TakeOverAsync(HttpRequest request, string clinicId, string caller, IRecoveryOrchestrations orchestrations,
+        CancellationToken cancellationToken)
+    {
+        if (await AuthorizeAsync(request, clinicId, cancellationToken).ConfigureAwait(false) is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (Caller(caller) is not { } e164)
+        {
+            return HttpProblems.Problem(400, "Invalid number", "The caller must be an E.164 number (e.g. +447400123456).");
+        }
+
+        var by = Actor(await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false));
+        var stopped = await recoveries.SignalAsync(clinicId, e164, new InboxItem($"takeover-{time.GetUtcNow().UtcTicks}", InboxKind.StaffTakeover, time.GetUtcNow(),
+            Actor: by), orchestrations, cancellationToken).ConfigureAwait(false);
+        return Results.Json(new { takenOver = true, automationStopped = stopped }, Json);
+    }
+
+    /// <summary>A manual reply through the clinic's channel; replying by hand takes the conversation over.</summary>
+    public async Task<IResult> ReplyAsync(HttpRequest request, string clinicId, string caller, IRecoveryOrchestrations orchestrations,
+        CancellationToken cancellationToken)
+    {
+        if (await AuthorizeAsync(request, clinicId, cancellationToken).ConfigureAwait(false) is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (Caller(caller) is not { } e164)
+        {
+            return HttpProblems.Problem(400, "Invalid number", "The caller must be an E.164 number (e.g. +447400123456).");
+        }
+
+        var body = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
+        if (string.IsNullOrWhiteSpace(body?.Text) || body.Text.Length > 1000)
+        {
+            return HttpProblems.Problem(400, "Invalid reply", "Send {\"by\": \"name\", \"text\": \"...\"} with 1-1000 characters of text.");
+        }
+
+        if (await optOuts.IsOptedOutAsync(clinicId, e164, cancellationToken).ConfigureAwait(false))
+        {
+            return HttpProblems.Problem(409, "Opted out", "This caller opted out of texts from the clinic; call them instead.");
+        }
+
+        var clinic = (await clinics.GetAsync(clinicId, cancellationToken).ConfigureAwait(false))!;
+        var by = Actor(body);
+        var now = time.GetUtcNow();
+        await recoveries.SignalAsync(clinicId, e164, new InboxItem($"takeover-{now.UtcTicks}", InboxKind.StaffTakeover, now, Actor: by), orchestrations,
+            cancellationToken).ConfigureAwait(false);
+
+        // An idempotency key from the client makes a double-click one text; otherwise each request is a new message.
+        var key = request.Headers["Idempotency-Key"].FirstOrDefault() ?? $"{now.UtcTicks}";
+        var repeatability = new Guid(SHA256.HashData(Encoding.UTF8.GetBytes($"{clinicId}|{e164}|{key}")).AsSpan(0, 16)).ToString();
+        var result = await channels.For(clinic).SendAsync(
+            new OutgoingSms(clinic.Numbers[0], e164, body.Text, repeatability, now, $"{ConversationIds.For(clinicId, e164)}|staff"), cancellationToken)
+            .ConfigureAwait(false);
+        if (!result.Accepted)
+        {
+            return HttpProblems.Problem(422, "Not sent", $"The SMS provider refused the message ({result.HttpStatusCode}).");
+        }
+
+        await conversations.AddAsync(new ThreadMessage(clinicId, e164, result.ProviderMessageId!, false, $"staff:{by}", body.Text, now, "accepted"),
+            cancellationToken).ConfigureAwait(false);
+        return Results.Json(new { sent = true, messageId = result.ProviderMessageId }, Json, statusCode: 201);
+    }
+
+    /// <summary>Null when the request carries one of this clinic's staff tokens.</summary>
+    private async Task<IResult?> AuthorizeAsync(HttpRequest request, string clinicId, CancellationToken cancellationToken)
+    {
+        var clinic = await clinics.GetAsync(clinicId, cancellationToken).ConfigureAwait(false);
+        var presented = request.Headers[TokenHeader].FirstOrDefault() ?? request.Query["token"].FirstOrDefault();
+        if (clinic is null || presented is null || !clinic.StaffAccessTokens.Any(t => FixedEquals(t, presented)))
+        {
+            // Same answer for an unknown clinic and a wrong token: nothing to learn by probing.
+            return HttpProblems.Problem(401, "Clinic token required", $"Pass this clinic's staff token in the {TokenHeader} header.");
+        }
+
+        return null;
+    }
+
+    private static bool FixedEquals(string a, string b) => CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
+
+    private static string? Caller(string value) => PhoneNumberTools.IsValidE164(value) ? value : null;
+
+    private static string Actor(StaffActionBody? body)
+        => string.IsNullOrWhiteSpace(body?.By) ? "staff" : body.By.Length > 60 ? body.By[..60] : body.By;
+
+    private static async Task<StaffActionBody?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength is 0 || request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) != true)
+        {
+            return null;
+        }
+
+        var bytes = await IngestHttpHandler.ReadBodyAsync(request, 16 * 1024, cancellationToken).ConfigureAwait(false);
+        if (bytes is null || bytes.Length == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<StaffActionBody>(bytes, Json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,300 @@
+using MissedCallFunctions.Clinics;
+using MissedCallFunctions.Conversation;
+using MissedCallFunctions.Messaging;
+using MissedCallFunctions.Staff;
+using Microsoft.DurableTask;
+
+namespace MissedCallFunctions.Recovery;
+
+/// <summary>
+/// One durable recovery per missed call: the text-back within seconds, then the clinic's escalation ladder (nudge,
+/// callback task, staff alert, manager alert), stopped by a reply, an opt-out, staff, or a call that got through.
+/// </summary>
+/// <remarks>
+/// Deterministic: time from <c>context.CurrentUtcDateTime</c>, ids from <c>context.NewGuid()</c>, the clinic from the
+/// input. Replies and staff actions are read from the recovery's inbox (written before the wake-up event is raised)
+/// on every wake-up, timers included, and the one wait for the wake-up event is never abandoned: so no reply is
+/// lost to an event raised before the instance started, or to a timed-out wait that swallows the next event.
+/// </remarks>
+public sealed class MissedCallRecoveryOrchestrator : TaskOrchestrator<RecoveryInput, RecoveryResult>
+{
+    public override Task<RecoveryResult> RunAsync(TaskOrchestrationContext context, RecoveryInput input)
+        => new RecoveryRun(context, input).ExecuteAsync();
+}
+
+internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInput input)
+{
+    private static readonly TimeSpan UrgentWindow = TimeSpan.FromMinutes(10);
+    private const int UrgentCallCount = 3;
+
+    // Activities retry with backoff: SMS providers throttle (429) and fail (5xx); repeatability ids make retries safe.
+    private static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(
+        new RetryPolicy(maxNumberOfAttempts: 10, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromSeconds(30)));
+
+    private readonly ClinicConfig _clinic = input.Clinic;
+    private readonly HashSet<string> _handled = new(StringComparer.Ordinal);
+    private readonly List<DateTimeOffset> _calls = [input.CallAt];
+    private Task<string> _doorbell = null!;
+    private bool _urgentRaised;
+    private bool _taskOpened;
+    private int _textsSent;
+    private int _helpReplies;
+
+    private DateTimeOffset Now => new(context.CurrentUtcDateTime, TimeSpan.Zero);
+
+    private string TaskId => input.InstanceId;
+
+    private string TaskLink => string.IsNullOrEmpty(input.TaskLinkBase) ? $"task {TaskId}" : $"{input.TaskLinkBase.TrimEnd('/')}/tasks/{TaskId}";
+
+    public async Task<RecoveryResult> ExecuteAsync()
+    {
+        // The single outstanding wait for the wake-up event: created once, replaced only after it completed.
+        _doorbell = context.WaitForExternalEvent<string>(RecoveryNames.Doorbell);
+        await TimelineAsync("00-received", "missed-call", input.CallAt, "missed call received");
+
+        // Anything that arrived before this instance started (a repeat call, staff already on it, a quick STOP).
+        if (await CheckInboxAsync() is { } early)
+        {
+            return await FinishAsync(early.Outcome, early.Detail);
+        }
+
+        var afterHours = !ClinicCalendar.IsOpen(_clinic, Now);
+        var textBack = TextBackComposer.Compose(_clinic, MessageTemplates.SanitizeFirstName(input.CallerName), afterHours);
+        var sent = await SendToPatientAsync("01-textback", textBack.Text, afterHours ? "text-back-after-hours" : "text-back");
+        switch (sent.Status)
+        {
+            case PatientSmsStatus.OptedOut:
+                return await FinishAsync(RecoveryOutcome.OptedOut, "caller opted out before the text-back");
+            case PatientSmsStatus.Refused:
+                await OpenTaskAsync("text-back could not be delivered: please call back", urgent: false, replies: []);
+                return await FinishAsync(RecoveryOutcome.FailedDelivery, sent.Detail);
+        }
+
+        var ladder = _clinic.EscalationLadder;
+        for (var i = 0; i < ladder.Count; i++)
+        {
+            var step = ladder[i];
+            var due = DueOf(step);
+            string? deferReason = null;
+            if (step.Action == EscalationAction.NudgePatient)
+            {
+                (due, deferReason) = SendingWindow.NextSendingTime(_clinic, due);
+            }
+
+            if (await WaitUntilAsync(due) is { } ended)
+            {
+                return await FinishAsync(ended.Outcome, ended.Detail);
+            }
+
+            if (deferReason is not null)
+            {
+                await TimelineAsync($"step-{i}-deferred", "deferred", Now, $"{step.Action} deferred: {deferReason}");
+            }
+
+            if (await RunStepAsync(i, step) is { } stopped)
+            {
+                return await FinishAsync(stopped.Outcome, stopped.Detail);
+            }
+        }
+
+        return await FinishAsync(RecoveryOutcome.NoResponse, "the escalation ladder ran without a reply");
+    }
+
+    private DateTimeOffset DueOf(EscalationStep step)
+        => step.AfterBusinessDays is { } days
+            ? ClinicCalendar.EndOfBusinessDay(_clinic, input.CallAt, days) ?? input.CallAt + TimeSpan.FromDays(Math.Max(days, 1))
+            : input.CallAt + step.After;
+
+    /// <summary>Waits until <paramref name="due"/>, handling whatever reaches the inbox meanwhile.</summary>
+    private async Task<Ending?> WaitUntilAsync(DateTimeOffset due)
+    {
+        while (Now < due)
+        {
+            using var cancelTimer = new CancellationTokenSource();
+            var timer = context.CreateTimer(due.UtcDateTime, cancelTimer.Token);
+            var winner = await Task.WhenAny(_doorbell, timer);
+            if (winner == _doorbell)
+            {
+                cancelTimer.Cancel();
+                _doorbell = context.WaitForExternalEvent<string>(RecoveryNames.Doorbell);
+            }
+
+            // Timer or doorbell: read the inbox either way, so a reply that came as the timer fired is not missed.
+            if (await CheckInboxAsync() is { } ended)
+            {
+                return ended;
+            }
+
+            if (winner == timer)
+            {
+                break;
+            }
+        }
+
+        return null;
+    }
+
+    private async Task<Ending?> CheckInboxAsync()
+    {
+        var items = await context.CallActivityAsync<IReadOnlyList<InboxItem>>(RecoveryActivityNames.TakeInbox, input.InstanceId, Retry);
+        foreach (var item in items)
+        {
+            if (!_handled.Add(item.Id))
+            {
+                continue;
+            }
+
+            if (await HandleAsync(item) is { } ended)
+            {
+                return ended;
+            }
+        }
+
+        return null;
+    }
+
+    private async Task<Ending?> HandleAsync(InboxItem item)
+    {
+        switch (item.Kind)
+        {
+            case InboxKind.AnsweredCall:
+                return new(RecoveryOutcome.ReachedByPhone, "a later call with the caller was answered");
+            case InboxKind.StaffHandled:
+                return new(RecoveryOutcome.HandledByStaff, $"marked handled by {item.Actor ?? "staff"}");
+            case InboxKind.StaffTakeover:
+                return new(RecoveryOutcome.StaffTookOver, $"taken over by {item.Actor ?? "staff"}");
+            case InboxKind.RepeatCall:
+                _calls.Add(item.At);
+                await TimelineAsync($"call-{item.Id}", "repeat-call", item.At, $"called again ({_calls.Count} calls)");
+                var recent = _calls.Count(t => t > item.At - UrgentWindow);
+                if (!_urgentRaised && recent >= UrgentCallCount)
+                {
+                    _urgentRaised = true;
+                    await OpenTaskAsync($"{recent} calls within {UrgentWindow.TotalMinutes:0} minutes", urgent: true, replies: []);
+                    await AlertAsync($"urgent-calls", [StaffRole.Staff, StaffRole.OnCall], MessageTemplates.StaffAlert);
+                }
+
+                return null;
+            default:
+                return await HandleReplyAsync(item);
+        }
+    }
+
+    private async Task<Ending?> HandleReplyAsync(InboxItem reply)
+    {
+        var classification = ReplyClassifier.Classify(reply.Text);
+        await TimelineAsync($"reply-{reply.Id}", "reply", reply.At, $"patient replied: {classification.Intent} ({classification.Rule})");
+        switch (classification.Intent)
+        {
+            case ReplyIntent.OptOut:
+                await OptOutAsync(reply);
+                return new(RecoveryOutcome.OptedOut, $"opted out ({classification.Rule})");
+            case ReplyIntent.OptIn:
+                await context.CallActivityAsync<bool>(RecoveryActivityNames.RecordOptChange,
+                    new OptChangeRequest(_clinic.Id, input.CallerNumber, OptOut: false, "reply", reply.At), Retry);
+                return null;
+            case ReplyIntent.Help:
+                _helpReplies++;
+                await SendToPatientAsync($"help-{_helpReplies}", MessageTemplates.RenderNamed(_clinic, MessageTemplates.HelpReply), "help-reply");
+                return null;
+            case ReplyIntent.Urgent:
+                await OpenTaskAsync("urgent reply: contact the patient now", urgent: true, replies: [reply.Text ?? string.Empty]);
+                await AlertAsync("urgent-reply", [StaffRole.Staff, StaffRole.OnCall], MessageTemplates.StaffAlert);
+                if (classification.AlsoOptOutRule is not null)
+                {
+                    await OptOutAsync(reply);
+                }
+                else
+                {
+                    await SendToPatientAsync("urgent-reply", MessageTemplates.RenderNamed(_clinic, MessageTemplates.UrgentReply), "urgent-reply");
+                }
+
+                return new(RecoveryOutcome.HandedToStaff, "urgent reply: staff alerted");
+            default:
+                // The booking conversation plugs in here; until then a reply goes to staff with its thread.
+                await OpenTaskAsync("patient replied: continue the conversation", urgent: false, replies: [reply.Text ?? string.Empty]);
+                return new(RecoveryOutcome.RecoveredReplied, "patient replied; conversation handed to staff");
+        }
+    }
+
+    private async Task OptOutAsync(InboxItem reply)
+    {
+        await context.CallActivityAsync<bool>(RecoveryActivityNames.RecordOptChange,
+            new OptChangeRequest(_clinic.Id, input.CallerNumber, OptOut: true, "reply", reply.At), Retry);
+        // The one confirmation the rules allow; nothing is sent after it.
+        await SendToPatientAsync("optout-confirmation", MessageTemplates.RenderNamed(_clinic, MessageTemplates.OptOutConfirmation),
+            "opt-out-confirmation", confirmsOptOut: true);
+    }
+
+    private async Task<Ending?> RunStepAsync(int index, EscalationStep step)
+    {
+        var key = $"step-{index}-{step.Action}";
+        switch (step.Action)
+        {
+            case EscalationAction.NudgePatient:
+                var body = MessageTemplates.RenderNamed(_clinic, step.Template ?? MessageTemplates.FollowUp,
+                    new TemplateValues { FirstName = MessageTemplates.SanitizeFirstName(input.CallerName) });
+                var nudge = await SendToPatientAsync(key, body, "follow-up");
+                return nudge.Status == PatientSmsStatus.OptedOut ? new(RecoveryOutcome.OptedOut, "opted out before the follow-up") : null;
+            case EscalationAction.StaffCallbackTask:
+                await OpenTaskAsync("no reply to the text-back: please call back", urgent: false, replies: []);
+                await TimelineAsync(key, "callback-task", Now, "callback task opened");
+                return null;
+            case EscalationAction.AlertStaff:
+                await OpenTaskAsync("no reply to the text-back: please call back", urgent: false, replies: []);
+                await AlertAsync(key, [StaffRole.Staff, StaffRole.OnCall], step.Template ?? MessageTemplates.StaffAlert);
+                return null;
+            case EscalationAction.AlertManager:
+                await AlertAsync(key, [StaffRole.Manager], step.Template ?? MessageTemplates.ManagerAlert);
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private async Task<PatientSmsResult> SendToPatientAsync(string stepKey, string body, string kind, bool confirmsOptOut = false)
+    {
+        var request = new PatientSmsRequest(input.InstanceId, _clinic.Id, stepKey, input.ClinicNumber, input.CallerNumber, body,
+            context.NewGuid().ToString(), Now, kind, confirmsOptOut);
+        var result = await context.CallActivityAsync<PatientSmsResult>(RecoveryActivityNames.SendPatientSms, request, Retry);
+        if (result.Status == PatientSmsStatus.Sent)
+        {
+            _textsSent++;
+        }
+
+        return result;
+    }
+
+    private async Task OpenTaskAsync(string reason, bool urgent, IReadOnlyList<string> replies)
+    {
+        await context.CallActivityAsync<StaffTask>(RecoveryActivityNames.OpenStaffTask,
+            new StaffTaskRequest(_clinic.Id, TaskId, input.CallerNumber, input.CallerName, reason, urgent, _calls.Count, Now, Now, replies, input.InstanceId),
+            Retry);
+        _taskOpened = true;
+    }
+
+    private async Task AlertAsync(string stepKey, IReadOnlyList<StaffRole> roles, string template)
+    {
+        if (!_taskOpened)
+        {
+            await OpenTaskAsync("staff alerted", urgent: false, replies: []);
+        }
+
+        await context.CallActivityAsync<int>(RecoveryActivityNames.AlertStaff,
+            new StaffAlertRequest(input.InstanceId, _clinic.Id, stepKey, roles, template, input.ClinicNumber, input.CallerNumber, input.CallAt,
+                TaskLink, context.NewGuid().ToString(), Now), Retry);
+    }
+
+    private Task<bool> TimelineAsync(string key, string kind, DateTimeOffset at, string detail)
+        => context.CallActivityAsync<bool>(RecoveryActivityNames.RecordTimeline,
+            new TimelineRequest(_clinic.Id, input.InstanceId, new TimelineEntry(key, kind, at, detail)), Retry);
+
+    private async Task<RecoveryResult> FinishAsync(RecoveryOutcome outcome, string detail)
+    {
+        await context.CallActivityAsync<bool>(RecoveryActivityNames.Complete,
+            new CompleteRecoveryRequest(_clinic.Id, input.CallerNumber, input.InstanceId, outcome, Now, detail), Retry);
+        return new RecoveryResult(outcome, Now, detail, _textsSent);
+    }
+
+    private sealed record Ending(RecoveryOutcome Outcome, string Detail);
+}

@@ -1,0 +1,251 @@
+using System.Security.Cryptography;
+using System.Text;
+using MissedCallFunctions.Clinics;
+using MissedCallFunctions.Common;
+using MissedCallFunctions.Conversation;
+using MissedCallFunctions.Messaging;
+using MissedCallFunctions.Staff;
+using MissedCallFunctions.Triage;
+using Microsoft.Extensions.Logging;
+
+namespace MissedCallFunctions.Recovery;
+
+/// <summary>
+/// An activity of the recovery orchestration: a plain class, so each host adapts it its own way (a [Function] with an
+/// [ActivityTrigger] in Azure, a registered TaskActivity locally). Activities throw on failure so Durable retries them.
+/// </summary>
+public interface IRecoveryActivity<in TInput, TOutput>
+{
+    Task<TOutput> RunAsync(TInput input, CancellationToken cancellationToken);
+}
+
+/// <summary>Activity names, shared by the orchestrator and both hosts' registrations.</summary>
+public static class RecoveryActivityNames
+{
+    public const string TakeInbox = "RecoveryTakeInbox";
+    public const string SendPatientSms = "RecoverySendPatientSms";
+    public const string RecordOptChange = "RecoveryRecordOptChange";
+    public const string OpenStaffTask = "RecoveryOpenStaffTask";
+    public const string AlertStaff = "RecoveryAlertStaff";
+    public const string RecordTimeline = "RecoveryRecordTimeline";
+    public const string Complete = "RecoveryComplete";
+}
+
+public sealed class TakeInboxActivity(IRecoveryInbox inbox) : IRecoveryActivity<string, IReadOnlyList<InboxItem>>
+{
+    public Task<IReadOnlyList<InboxItem>> RunAsync(string instanceId, CancellationToken cancellationToken) => inbox.ListAsync(instanceId, cancellationToken);
+}
+
+public enum PatientSmsStatus
+{
+    Sent,
+    /// <summary>Not sent: the caller is on the clinic's opt-out ledger (checked just before sending).</summary>
+    OptedOut,
+    /// <summary>The provider refused it for good (invalid number, carrier block).</summary>
+    Refused,
+}
+
+/// <param name="StepKey">Unique within the recovery (textback, nudge-1, help-2, ...): the outbox and timeline key.</param>
+/// <param name="RepeatabilityRequestId">Made once by the orchestrator (context.NewGuid) and reused on every retry.</param>
+/// <param name="ConfirmsOptOut">The one opt-out confirmation: sent even though the caller is now opted out.</param>
+public sealed record PatientSmsRequest(
+    string InstanceId,
+    string ClinicId,
+    string StepKey,
+    string From,
+    string To,
+    string Body,
+    string RepeatabilityRequestId,
+    DateTimeOffset FirstSent,
+    string TimelineKind,
+    bool ConfirmsOptOut = false);
+
+public sealed record PatientSmsResult(PatientSmsStatus Status, string? ProviderMessageId, string Detail);
+
+public sealed partial class SendPatientSmsActivity(
+    IClinicDirectory clinics,
+    ISmsChannelResolver channels,
+    ISmsOutbox outbox,
+    IOptOutLedger optOuts,
+    IConversationStore conversations,
+    IRecoveryTimeline timeline,
+    TimeProvider time,
+    ILogger<SendPatientSmsActivity> logger) : IRecoveryActivity<PatientSmsRequest, PatientSmsResult>
+{
+    public async Task<PatientSmsResult> RunAsync(PatientSmsRequest request, CancellationToken cancellationToken)
+    {
+        // A retry after the provider accepted the text (crash before the result was recorded) must not send again.
+        var previous = await outbox.GetAsync(request.InstanceId, request.StepKey, cancellationToken).ConfigureAwait(false);
+        if (previous?.ProviderMessageId is { } alreadySent)
+        {
+            return new PatientSmsResult(PatientSmsStatus.Sent, alreadySent, "already sent");
+        }
+
+        if (!request.ConfirmsOptOut && await optOuts.IsOptedOutAsync(request.ClinicId, request.To, cancellationToken).ConfigureAwait(false))
+        {
+            await timeline.RecordAsync(request.ClinicId, request.InstanceId,
+                new TimelineEntry(request.StepKey, request.TimelineKind + "-skipped", time.GetUtcNow(), "not sent: opted out"), cancellationToken).ConfigureAwait(false);
+            return new PatientSmsResult(PatientSmsStatus.OptedOut, null, "opted out");
+        }
+
+        var clinic = await clinics.GetAsync(request.ClinicId, cancellationToken).ConfigureAwait(false)
+                     ?? throw new InvalidOperationException($"Clinic '{request.ClinicId}' is not configured.");
+        await outbox.SaveAsync(new OutboxRecord(request.InstanceId, request.StepKey, request.ClinicId, request.To, request.RepeatabilityRequestId, null, "sending"),
+            cancellationToken).ConfigureAwait(false);
+
+        var result = await channels.For(clinic).SendAsync(
+            new OutgoingSms(request.From, request.To, request.Body, request.RepeatabilityRequestId, request.FirstSent, Tag(request.InstanceId, request.StepKey)),
+            cancellationToken).ConfigureAwait(false);
+        var now = time.GetUtcNow();
+
+        if (!result.Accepted)
+        {
+            await outbox.SaveAsync(new OutboxRecord(request.InstanceId, request.StepKey, request.ClinicId, request.To, request.RepeatabilityRequestId, null,
+                "refused"), cancellationToken).ConfigureAwait(false);
+            if (result.OptOutSignal)
+            {
+                await optOuts.OptOutAsync(request.ClinicId, request.To, "carrier-block", now, cancellationToken).ConfigureAwait(false);
+            }
+
+            await timeline.RecordAsync(request.ClinicId, request.InstanceId,
+                new TimelineEntry(request.StepKey, request.TimelineKind + "-refused", now, $"refused by provider ({result.HttpStatusCode})"), cancellationToken).ConfigureAwait(false);
+            LogRefused(logger, request.InstanceId, request.StepKey, result.HttpStatusCode);
+            return new PatientSmsResult(result.OptOutSignal ? PatientSmsStatus.OptedOut : PatientSmsStatus.Refused, null, result.ErrorMessage ?? "refused");
+        }
+
+        await outbox.SaveAsync(new OutboxRecord(request.InstanceId, request.StepKey, request.ClinicId, request.To, request.RepeatabilityRequestId,
+            result.ProviderMessageId, "accepted"), cancellationToken).ConfigureAwait(false);
+        await conversations.AddAsync(new ThreadMessage(request.ClinicId, request.To, result.ProviderMessageId!, false, "automation", request.Body, now, "accepted"),
+            cancellationToken).ConfigureAwait(false);
+        await timeline.RecordAsync(request.ClinicId, request.InstanceId,
+            new TimelineEntry(request.StepKey, request.TimelineKind, now, "accepted by the provider"), cancellationToken).ConfigureAwait(false);
+        LogSent(logger, request.InstanceId, request.StepKey, PhoneNumberTools.Mask(request.To));
+        return new PatientSmsResult(PatientSmsStatus.Sent, result.ProviderMessageId, "accepted");
+    }
+
+    /// <summary>Echoed in delivery reports; identifies the message without personal data.</summary>
+    public static string Tag(string instanceId, string stepKey) => $"{instanceId}|{stepKey}";
+
+    [LoggerMessage(EventId = 5000, Level = LogLevel.Information, Message = "Recovery {InstanceId}: {StepKey} text accepted for {Recipient}")]
+    private static partial void LogSent(ILogger logger, string instanceId, string stepKey, string recipient);
+
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "Recovery {InstanceId}: {StepKey} text refused by the provider ({Status})")]
+    private static partial void LogRefused(ILogger logger, string instanceId, string stepKey, int status);
+}
+
+public sealed record OptChangeRequest(string ClinicId, string CallerNumber, bool OptOut, string Source, DateTimeOffset At);
+
+public sealed class RecordOptChangeActivity(IOptOutLedger optOuts) : IRecoveryActivity<OptChangeRequest, bool>
+{
+    public async Task<bool> RunAsync(OptChangeRequest request, CancellationToken cancellationToken)
+    {
+        if (request.OptOut)
+        {
+            await optOuts.OptOutAsync(request.ClinicId, request.CallerNumber, request.Source, request.At, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await optOuts.OptInAsync(request.ClinicId, request.CallerNumber, request.Source, request.At, cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+}
+
+public sealed class OpenStaffTaskActivity(IStaffTaskStore tasks) : IRecoveryActivity<StaffTaskRequest, StaffTask>
+{
+    public Task<StaffTask> RunAsync(StaffTaskRequest request, CancellationToken cancellationToken) => tasks.OpenOrUpdateAsync(request, cancellationToken);
+}
+
+/// <param name="Roles">Which staff contacts get it (staff and on-call for alerts, managers for escalations).</param>
+/// <param name="RepeatabilitySeed">From context.NewGuid(): each contact's repeatability id is derived from it.</param>
+public sealed record StaffAlertRequest(
+    string InstanceId,
+    string ClinicId,
+    string StepKey,
+    IReadOnlyList<StaffRole> Roles,
+    string TemplateName,
+    string ClinicNumber,
+    string CallerNumber,
+    DateTimeOffset CallTime,
+    string TaskLink,
+    string RepeatabilitySeed,
+    DateTimeOffset FirstSent);
+
+/// <summary>Texts staff an alert with only what they need: masked number, time, a link to the task.</summary>
+public sealed class AlertStaffActivity(
+    IClinicDirectory clinics,
+    ISmsChannelResolver channels,
+    ISmsOutbox outbox,
+    IRecoveryTimeline timeline,
+    TimeProvider time) : IRecoveryActivity<StaffAlertRequest, int>
+{
+    public async Task<int> RunAsync(StaffAlertRequest request, CancellationToken cancellationToken)
+    {
+        var clinic = await clinics.GetAsync(request.ClinicId, cancellationToken).ConfigureAwait(false)
+                     ?? throw new InvalidOperationException($"Clinic '{request.ClinicId}' is not configured.");
+        var body = MessageTemplates.RenderNamed(clinic, request.TemplateName,
+            new TemplateValues { CallerNumber = request.CallerNumber, CallTime = request.CallTime, TaskLink = request.TaskLink });
+        var channel = channels.For(clinic);
+        var sent = 0;
+        var contacts = clinic.StaffContacts.Where(c => request.Roles.Contains(c.Role)).ToList();
+        for (var i = 0; i < contacts.Count; i++)
+        {
+            var stepKey = $"{request.StepKey}-staff-{i}";
+            var previous = await outbox.GetAsync(request.InstanceId, stepKey, cancellationToken).ConfigureAwait(false);
+            if (previous?.ProviderMessageId is not null)
+            {
+                sent++;
+                continue;
+            }
+
+            var repeatability = DerivedGuid(request.RepeatabilitySeed, i);
+            var result = await channel.SendAsync(
+                new OutgoingSms(request.ClinicNumber, contacts[i].Phone, body, repeatability, request.FirstSent, SendPatientSmsActivity.Tag(request.InstanceId, stepKey)),
+                cancellationToken).ConfigureAwait(false);
+            await outbox.SaveAsync(new OutboxRecord(request.InstanceId, stepKey, request.ClinicId, contacts[i].Phone, repeatability, result.ProviderMessageId,
+                result.Accepted ? "accepted" : "refused"), cancellationToken).ConfigureAwait(false);
+            sent += result.Accepted ? 1 : 0;
+        }
+
+        await timeline.RecordAsync(request.ClinicId, request.InstanceId,
+            new TimelineEntry(request.StepKey, request.TemplateName, time.GetUtcNow(), $"alert texted to {sent} of {contacts.Count} contact(s)"), cancellationToken)
+            .ConfigureAwait(false);
+        return sent;
+    }
+
+    internal static string DerivedGuid(string seed, int index)
+    {
+        var bytes = SHA256.HashData(Encoding.UTF8.GetBytes($"{seed}:{index}"));
+        return new Guid(bytes.AsSpan(0, 16)).ToString();
+    }
+}
+
+public sealed record TimelineRequest(string ClinicId, string InstanceId, TimelineEntry Entry);
+
+public sealed class RecordTimelineActivity(IRecoveryTimeline timeline) : IRecoveryActivity<TimelineRequest, bool>
+{
+    public async Task<bool> RunAsync(TimelineRequest request, CancellationToken cancellationToken)
+    {
+        await timeline.RecordAsync(request.ClinicId, request.InstanceId, request.Entry, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+}
+
+public sealed record CompleteRecoveryRequest(string ClinicId, string CallerNumber, string InstanceId, RecoveryOutcome Outcome, DateTimeOffset At, string Detail);
+
+public sealed partial class CompleteRecoveryActivity(IRecoveryRegistry registry, IRecoveryTimeline timeline, ILogger<CompleteRecoveryActivity> logger)
+    : IRecoveryActivity<CompleteRecoveryRequest, bool>
+{
+    public async Task<bool> RunAsync(CompleteRecoveryRequest request, CancellationToken cancellationToken)
+    {
+        await timeline.RecordAsync(request.ClinicId, request.InstanceId,
+            new TimelineEntry("zz-outcome", "outcome", request.At, $"{request.Outcome}: {request.Detail}"), cancellationToken).ConfigureAwait(false);
+        await registry.EndAsync(request.ClinicId, request.CallerNumber, request.InstanceId, request.Outcome, request.At, cancellationToken).ConfigureAwait(false);
+        LogCompleted(logger, request.InstanceId, request.Outcome);
+        return true;
+    }
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Information, Message = "Recovery {InstanceId} ended: {Outcome}")]
+    private static partial void LogCompleted(ILogger logger, string instanceId, RecoveryOutcome outcome);
+}

@@ -1,0 +1,193 @@
+using Microsoft.DurableTask.Client;
+using MissedCallFunctions.Clinics;
+using MissedCallFunctions.Common;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace MissedCallFunctions.Recovery;
+
+/// <summary>A missed call the processor decided to recover: everything the recovery needs to start.</summary>
+public sealed record MissedCall(
+    string ClinicId,
+    string ClinicNumber,
+    string CallerNumber,
+    string? CallerName,
+    string MessageId,
+    DateTimeOffset OccurredAt,
+    DateTimeOffset ReceivedAt);
+
+/// <summary>
+/// The Durable engine as the use cases see it. Passed in per call because each host gets its client differently
+/// (DI locally; the [DurableClient] binding in Azure Functions).
+/// </summary>
+public interface IRecoveryOrchestrations
+{
+    /// <summary>Schedules a recovery; false when an instance with that id exists already.</summary>
+    Task<bool> StartAsync(RecoveryInput input, CancellationToken cancellationToken);
+
+    /// <summary>Rings the recovery's doorbell: "look at your inbox".</summary>
+    Task WakeAsync(string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>Null when there is no such instance; otherwise whether it is still live (pending, running, suspended).</summary>
+    Task<bool?> IsLiveAsync(string instanceId, CancellationToken cancellationToken);
+}
+
+public sealed class DurableRecoveryOrchestrations(DurableTaskClient client) : IRecoveryOrchestrations
+{
+    public async Task<bool> StartAsync(RecoveryInput input, CancellationToken cancellationToken)
+    {
+        if (await client.GetInstanceAsync(input.InstanceId, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return false;
+        }
+
+        try
+        {
+            await client.ScheduleNewOrchestrationInstanceAsync(RecoveryNames.Orchestration, input,
+                new Microsoft.DurableTask.StartOrchestrationOptions(input.InstanceId), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (IsAlreadyExists(ex))
+        {
+            return false;
+        }
+    }
+
+    public Task WakeAsync(string instanceId, CancellationToken cancellationToken)
+        => client.RaiseEventAsync(instanceId, RecoveryNames.Doorbell, "inbox", cancellationToken);
+
+    public async Task<bool?> IsLiveAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        var metadata = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false);
+        return metadata?.RuntimeStatus switch
+        {
+            null => null,
+            OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Suspended => true,
+            _ => false,
+        };
+    }
+
+    // The gRPC client surfaces "instance exists" as an RpcException (AlreadyExists) or InvalidOperationException.
+    private static bool IsAlreadyExists(Exception ex)
+        => ex is InvalidOperationException || (ex.GetType().Name == "RpcException" && ex.Message.Contains("AlreadyExists", StringComparison.OrdinalIgnoreCase))
+           || ex.Message.Contains("already exists", StringComparison.OrdinalIgnoreCase);
+}
+
+public sealed class RecoveryOptions
+{
+    public const string Section = "Recovery";
+
+    /// <summary>Base URL for task links in staff alerts (the dashboard); empty: alerts name the task id only.</summary>
+    public string TaskLinkBase { get; set; } = string.Empty;
+}
+
+public enum RecoveryStartResult
+{
+    Started,
+    /// <summary>The caller already had a live recovery: this call joined it as a repeat call.</summary>
+    Joined,
+}
+
+/// <summary>
+/// Starts a recovery, or joins the caller's live one, and routes replies and staff actions to it. The
+/// <c>Recoveries</c> row per (clinic, caller) is the lock: inserted by exactly one of two concurrent processors.
+/// </summary>
+public sealed partial class RecoveryCoordinator(
+    IRecoveryRegistry registry,
+    IRecoveryInbox inbox,
+    IClinicDirectory clinics,
+    IOptions<RecoveryOptions> options,
+    TimeProvider time,
+    ILogger<RecoveryCoordinator> logger)
+{
+    public async Task<RecoveryStartResult> StartOrJoinAsync(MissedCall call, IRecoveryOrchestrations orchestrations, CancellationToken cancellationToken)
+    {
+        var instanceId = RecoveryNames.InstanceIdFor(call.ClinicId, call.CallerNumber, call.MessageId);
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var now = time.GetUtcNow();
+            if (await registry.TryAddLiveAsync(call.ClinicId, call.CallerNumber, instanceId, now, cancellationToken).ConfigureAwait(false))
+            {
+                await ScheduleAsync(call, instanceId, orchestrations, cancellationToken).ConfigureAwait(false);
+                return RecoveryStartResult.Started;
+            }
+
+            var existing = await registry.GetAsync(call.ClinicId, call.CallerNumber, cancellationToken).ConfigureAwait(false);
+            if (existing is null)
+            {
+                continue;
+            }
+
+            if (existing.InstanceId == instanceId)
+            {
+                // Redelivery of the event that started it (perhaps after a crash before scheduling): make sure it runs.
+                await ScheduleAsync(call, instanceId, orchestrations, cancellationToken).ConfigureAwait(false);
+                return RecoveryStartResult.Started;
+            }
+
+            if (existing.Live)
+            {
+                // Unknown instance = the other processor has not scheduled it yet: still live. Completed/failed = dead.
+                var live = await orchestrations.IsLiveAsync(existing.InstanceId, cancellationToken).ConfigureAwait(false) ?? true;
+                if (live)
+                {
+                    await inbox.AddAsync(existing.InstanceId, new InboxItem(call.MessageId, InboxKind.RepeatCall, call.OccurredAt), cancellationToken)
+                        .ConfigureAwait(false);
+                    await orchestrations.WakeAsync(existing.InstanceId, cancellationToken).ConfigureAwait(false);
+                    LogJoined(logger, existing.InstanceId, call.ClinicId);
+                    return RecoveryStartResult.Joined;
+                }
+            }
+
+            if (await registry.TryReplaceAsync(existing, instanceId, now, cancellationToken).ConfigureAwait(false))
+            {
+                await ScheduleAsync(call, instanceId, orchestrations, cancellationToken).ConfigureAwait(false);
+                return RecoveryStartResult.Started;
+            }
+        }
+
+        throw new InvalidOperationException("Could not start or join a recovery: the recovery row kept changing.");
+    }
+
+    /// <summary>Delivers an item to the caller's live recovery; false when there is none.</summary>
+    public async Task<bool> SignalAsync(string clinicId, string callerE164, InboxItem item, IRecoveryOrchestrations orchestrations,
+        CancellationToken cancellationToken)
+    {
+        var existing = await registry.GetAsync(clinicId, callerE164, cancellationToken).ConfigureAwait(false);
+        if (existing is not { Live: true })
+        {
+            return false;
+        }
+
+        if (await orchestrations.IsLiveAsync(existing.InstanceId, cancellationToken).ConfigureAwait(false) == false)
+        {
+            return false;
+        }
+
+        // Inbox first, then the doorbell: if the doorbell is lost, the next wake-up still finds the item.
+        await inbox.AddAsync(existing.InstanceId, item, cancellationToken).ConfigureAwait(false);
+        await orchestrations.WakeAsync(existing.InstanceId, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    private async Task ScheduleAsync(MissedCall call, string instanceId, IRecoveryOrchestrations orchestrations, CancellationToken cancellationToken)
+    {
+        var clinic = await clinics.GetAsync(call.ClinicId, cancellationToken).ConfigureAwait(false)
+                     ?? throw new InvalidOperationException($"Clinic '{call.ClinicId}' is not configured.");
+        // Ladder timings count from the call; a provider clock far off ours (or a replayed old event) counts from receipt.
+        var callAt = (call.ReceivedAt - call.OccurredAt).Duration() < TimeSpan.FromMinutes(5) ? call.OccurredAt : call.ReceivedAt;
+        var input = new RecoveryInput(instanceId, call.ClinicNumber, call.CallerNumber, call.CallerName, call.MessageId, callAt,
+            clinic with { Webhooks = new ClinicWebhookSecrets() }, // secrets stay out of orchestration history
+            options.Value.TaskLinkBase);
+        if (await orchestrations.StartAsync(input, cancellationToken).ConfigureAwait(false))
+        {
+            LogStarted(logger, instanceId, call.ClinicId, PhoneNumberTools.Mask(call.CallerNumber));
+        }
+    }
+
+    [LoggerMessage(EventId = 4000, Level = LogLevel.Information, Message = "Recovery {InstanceId} started for clinic {ClinicId}, caller {Caller}")]
+    private static partial void LogStarted(ILogger logger, string instanceId, string clinicId, string caller);
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Repeat call joined recovery {InstanceId} of clinic {ClinicId}")]
+    private static partial void LogJoined(ILogger logger, string instanceId, string clinicId);
+}

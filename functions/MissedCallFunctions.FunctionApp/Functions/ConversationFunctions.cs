@@ -1,0 +1,68 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+using MissedCallFunctions.Http;
+using MissedCallFunctions.Recovery;
+
+namespace MissedCallFunctions.FunctionApp.Functions;
+
+/// <summary>Inbound SMS and delivery reports (Event Grid, Twilio) and the staff API: thin adapters over Core handlers.</summary>
+public sealed class ConversationFunctions(InboundSmsHttpHandler inbound, StaffHttpHandler staff)
+{
+    [Function(nameof(InboundSms))]
+    public Task<IActionResult> InboundSms(
+        [HttpTrigger(AuthorizationLevel.Function, "post", "options", Route = "sms/{provider}")] HttpRequest request,
+        string provider,
+        [DurableClient] DurableTaskClient durable,
+        CancellationToken cancellationToken)
+        => RunAsync(request, inbound.HandleAsync(request, provider, new DurableRecoveryOrchestrations(durable), cancellationToken));
+
+    [Function(nameof(ListStaffTasks))]
+    public Task<IActionResult> ListStaffTasks(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "clinics/{clinicId}/tasks")] HttpRequest request,
+        string clinicId,
+        CancellationToken cancellationToken)
+        => RunAsync(request, staff.ListTasksAsync(request, clinicId, cancellationToken));
+
+    [Function(nameof(MarkStaffTaskHandled))]
+    public Task<IActionResult> MarkStaffTaskHandled(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "clinics/{clinicId}/tasks/{taskId}/handled")] HttpRequest request,
+        string clinicId,
+        string taskId,
+        [DurableClient] DurableTaskClient durable,
+        CancellationToken cancellationToken)
+        => RunAsync(request, staff.MarkHandledAsync(request, clinicId, taskId, new DurableRecoveryOrchestrations(durable), cancellationToken));
+
+    [Function(nameof(ConversationThread))]
+    public Task<IActionResult> ConversationThread(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "clinics/{clinicId}/conversations/{caller}")] HttpRequest request,
+        string clinicId,
+        string caller,
+        CancellationToken cancellationToken)
+        => RunAsync(request, staff.ThreadAsync(request, clinicId, caller, cancellationToken));
+
+    [Function(nameof(TakeOverConversation))]
+    public Task<IActionResult> TakeOverConversation(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "clinics/{clinicId}/conversations/{caller}/takeover")] HttpRequest request,
+        string clinicId,
+        string caller,
+        [DurableClient] DurableTaskClient durable,
+        CancellationToken cancellationToken)
+        => RunAsync(request, staff.TakeOverAsync(request, clinicId, caller, new DurableRecoveryOrchestrations(durable), cancellationToken));
+
+    [Function(nameof(StaffReply))]
+    public Task<IActionResult> StaffReply(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "clinics/{clinicId}/conversations/{caller}/reply")] HttpRequest request,
+        string clinicId,
+        string caller,
+        [DurableClient] DurableTaskClient durable,
+        CancellationToken cancellationToken)
+        => RunAsync(request, staff.ReplyAsync(request, clinicId, caller, new DurableRecoveryOrchestrations(durable), cancellationToken));
+
+    private static async Task<IActionResult> RunAsync(HttpRequest request, Task<IResult> handler)
+    {
+        await (await handler).ExecuteAsync(request.HttpContext);
+        return new EmptyResult();
+    }
+}

@@ -1,0 +1,85 @@
+using DurableTask.AzureStorage;
+using DurableTask.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.DurableTask.Testing.Sidecar.Grpc;
+
+namespace MissedCallFunctions.LocalHost.Durable;
+
+public sealed class LocalDurableOptions
+{
+    public const string Section = "Durable";
+
+    /// <summary>Task hub name (letters and digits, 3-45 characters): its queues and tables live in Azurite.</summary>
+    public string TaskHub { get; set; } = "missedcalls";
+
+    /// <summary>How often idle queues are polled at most: low keeps text-backs fast on the local stack.</summary>
+    public TimeSpan MaxQueuePollingInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    public int MaxConcurrentOrchestrations { get; set; } = 200;
+
+    public int MaxConcurrentActivities { get; set; } = 100;
+}
+
+/// <summary>
+/// The real Durable Task engine, locally: the Azure Storage backend Durable Functions uses (on Azurite) behind the
+/// public gRPC sidecar from Microsoft.DurableTask.InProcessTestHost, on its own loopback HTTP/2 port. The host's
+/// ordinary Durable worker and client connect to it, so the same orchestrator classes run here and in Azure, and
+/// instances live in storage: a recovery survives a restart of the local host.
+/// </summary>
+public sealed class LocalDurableEngine : IAsyncDisposable
+{
+    private readonly WebApplication _sidecar;
+    private readonly AzureStorageOrchestrationService _service;
+
+    private LocalDurableEngine(WebApplication sidecar, AzureStorageOrchestrationService service, Uri address)
+    {
+        _sidecar = sidecar;
+        _service = service;
+        Address = address;
+        Channel = GrpcChannel.ForAddress(address);
+    }
+
+    public Uri Address { get; }
+
+    public GrpcChannel Channel { get; }
+
+    public static async Task<LocalDurableEngine> StartAsync(string storageConnectionString, LocalDurableOptions options, ILoggerFactory loggerFactory)
+    {
+        var settings = new AzureStorageOrchestrationServiceSettings
+        {
+            TaskHubName = options.TaskHub,
+            StorageAccountClientProvider = new StorageAccountClientProvider(storageConnectionString),
+            PartitionCount = 1,
+            MaxQueuePollingInterval = options.MaxQueuePollingInterval,
+            MaxConcurrentTaskOrchestrationWorkItems = options.MaxConcurrentOrchestrations,
+            MaxConcurrentTaskActivityWorkItems = options.MaxConcurrentActivities,
+            LoggerFactory = loggerFactory,
+        };
+        var service = new AzureStorageOrchestrationService(settings);
+        await service.CreateIfNotExistsAsync().ConfigureAwait(false);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton<IOrchestrationService>(service);
+        builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton<TaskHubGrpcServer>();
+        var sidecar = builder.Build();
+        sidecar.MapGrpcService<TaskHubGrpcServer>();
+        await sidecar.StartAsync().ConfigureAwait(false);
+        var address = sidecar.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
+        return new LocalDurableEngine(sidecar, service, new Uri(address.Replace("[::1]", "127.0.0.1", StringComparison.Ordinal)));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Channel.Dispose();
+        await _sidecar.StopAsync().ConfigureAwait(false);
+        await _sidecar.DisposeAsync().ConfigureAwait(false);
+        _service.Dispose();
+    }
+}
