@@ -131,6 +131,9 @@ public sealed partial class TwilioSmsChannel : ISmsChannel, IDisposable
     /// <summary>The Twilio error code of "Attempt to send to unsubscribed recipient".</summary>
     public const int UnsubscribedRecipientCode = 21610;
 
+    /// <summary>The query parameter of the status callback URL that carries <see cref="OutgoingSms.Tag"/>.</summary>
+    public const string TagQueryParameter = "tag";
+
     /// <summary>Per-recipient refusals: the number cannot take this text; another number or a later text might.</summary>
     private static readonly Dictionary<int, string> KnownCodes = new()
     {
@@ -275,10 +278,11 @@ public sealed partial class TwilioSmsChannel : ISmsChannel, IDisposable
             return _statusCallbackUrl;
         }
 
-        var builder = new UriBuilder(_statusCallbackUrl);
-        var query = builder.Query.TrimStart('?');
-        builder.Query = (query.Length == 0 ? string.Empty : query + "&") + "tag=" + Uri.EscapeDataString(tag);
-        return builder.Uri;
+        // Built as text, not with UriBuilder: its Uri spells out the default port (":443"), and Twilio signs the URL as
+        // given, so the webhook's public URL would no longer match.
+        var left = _statusCallbackUrl.GetLeftPart(UriPartial.Query);
+        var separator = _statusCallbackUrl.Query.Length > 1 ? "&" : left.EndsWith('?') ? string.Empty : "?";
+        return new Uri(left + separator + TagQueryParameter + "=" + Uri.EscapeDataString(tag));
     }
 
     private SmsSendResult Interpret(OutgoingSms sms, string recipient, ApiException ex, CallScope call)

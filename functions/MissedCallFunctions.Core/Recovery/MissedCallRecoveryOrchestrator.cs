@@ -137,15 +137,25 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
     private async Task<Ending?> CheckInboxAsync()
     {
         var items = await context.CallActivityAsync<IReadOnlyList<InboxItem>>(RecoveryActivityNames.TakeInbox, input.InstanceId, Retry);
-        foreach (var item in items)
-        {
-            if (!_handled.Add(item.Id))
-            {
-                continue;
-            }
+        var fresh = items.Where(i => !_handled.Contains(i.Id)).ToList();
 
-            if (await HandleAsync(item) is { } ended)
+        // An opt-out wins over anything that arrived with it (two texts in the same second: "ok" then "STOP").
+        if (fresh.FirstOrDefault(i => i.Kind == InboxKind.Reply && ReplyClassifier.Classify(i.Text).Intent == ReplyIntent.OptOut) is { } stop)
+        {
+            fresh.ForEach(i => _handled.Add(i.Id));
+            await TimelineAsync($"reply-{stop.Id}", "reply", stop.At, "patient replied: opt-out");
+            await OptOutAsync(stop);
+            return new(RecoveryOutcome.OptedOut, "opted out by reply");
+        }
+
+        for (var i = 0; i < fresh.Count; i++)
+        {
+            _handled.Add(fresh[i].Id);
+            // Replies that arrived together reach staff together: none is dropped when the first one ends the recovery.
+            var laterReplies = fresh.Skip(i + 1).Where(r => r.Kind == InboxKind.Reply).Select(r => r.Text ?? string.Empty).ToList();
+            if (await HandleAsync(fresh[i], laterReplies) is { } ended)
             {
+                fresh.ForEach(x => _handled.Add(x.Id));
                 return ended;
             }
         }
@@ -153,7 +163,7 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
         return null;
     }
 
-    private async Task<Ending?> HandleAsync(InboxItem item)
+    private async Task<Ending?> HandleAsync(InboxItem item, IReadOnlyList<string> laterReplies)
     {
         switch (item.Kind)
         {
@@ -176,12 +186,13 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
 
                 return null;
             default:
-                return await HandleReplyAsync(item);
+                return await HandleReplyAsync(item, laterReplies);
         }
     }
 
-    private async Task<Ending?> HandleReplyAsync(InboxItem reply)
+    private async Task<Ending?> HandleReplyAsync(InboxItem reply, IReadOnlyList<string> laterReplies)
     {
+        IReadOnlyList<string> thread = [reply.Text ?? string.Empty, .. laterReplies];
         var classification = ReplyClassifier.Classify(reply.Text);
         await TimelineAsync($"reply-{reply.Id}", "reply", reply.At, $"patient replied: {classification.Intent} ({classification.Rule})");
         switch (classification.Intent)
@@ -198,7 +209,7 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
                 await SendToPatientAsync($"help-{_helpReplies}", MessageTemplates.RenderNamed(_clinic, MessageTemplates.HelpReply), "help-reply");
                 return null;
             case ReplyIntent.Urgent:
-                await OpenTaskAsync("urgent reply: contact the patient now", urgent: true, replies: [reply.Text ?? string.Empty]);
+                await OpenTaskAsync("urgent reply: contact the patient now", urgent: true, replies: thread);
                 await AlertAsync("urgent-reply", [StaffRole.Staff, StaffRole.OnCall], MessageTemplates.StaffAlert);
                 if (classification.AlsoOptOutRule is not null)
                 {
@@ -212,7 +223,7 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
                 return new(RecoveryOutcome.HandedToStaff, "urgent reply: staff alerted");
             default:
                 // The booking conversation plugs in here; until then a reply goes to staff with its thread.
-                await OpenTaskAsync("patient replied: continue the conversation", urgent: false, replies: [reply.Text ?? string.Empty]);
+                await OpenTaskAsync("patient replied: continue the conversation", urgent: false, replies: thread);
                 return new(RecoveryOutcome.RecoveredReplied, "patient replied; conversation handed to staff");
         }
     }

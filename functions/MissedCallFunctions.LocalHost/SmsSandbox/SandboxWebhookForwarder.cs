@@ -27,9 +27,11 @@ public sealed partial class SandboxWebhookForwarder(
     IOptions<LocalHostOptions> localOptions,
     IOptions<SandboxForwardingOptions> options,
     IHttpClientFactory httpClients,
+    MissedCallFunctions.Clinics.IClinicDirectory clinics,
     ILogger<SandboxWebhookForwarder> logger) : BackgroundService
 {
-    private readonly Channel<SandboxEvent> _events = Channel.CreateUnbounded<SandboxEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(SandboxEvent Event, string ClinicNumber)> _events =
+        Channel.CreateUnbounded<(SandboxEvent, string)>(new UnboundedChannelOptions { SingleReader = true });
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -38,9 +40,9 @@ public sealed partial class SandboxWebhookForwarder(
         try
         {
             var http = httpClients.CreateClient(nameof(SandboxWebhookForwarder));
-            await foreach (var item in _events.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            await foreach (var (item, clinicNumber) in _events.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
             {
-                await PostAsync(http, item, stoppingToken).ConfigureAwait(false);
+                await PostAsync(http, item, clinicNumber, stoppingToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -54,7 +56,7 @@ public sealed partial class SandboxWebhookForwarder(
         }
     }
 
-    private void OnReceived(object? sender, SandboxMessage reply) => _events.Writer.TryWrite(SandboxEvents.SmsReceived(reply));
+    private void OnReceived(object? sender, SandboxMessage reply) => _events.Writer.TryWrite((SandboxEvents.SmsReceived(reply), reply.To));
 
     private void OnSent(object? sender, SandboxMessage sent)
     {
@@ -64,18 +66,21 @@ public sealed partial class SandboxWebhookForwarder(
         }
 
         _ = Task.Delay(options.Value.DeliveryReportDelay).ContinueWith(
-            _ => _events.Writer.TryWrite(SandboxEvents.DeliveryReport(sent)), TaskScheduler.Default);
+            _ => _events.Writer.TryWrite((SandboxEvents.DeliveryReport(sent), sent.From)), TaskScheduler.Default);
     }
 
-    private async Task PostAsync(HttpClient http, SandboxEvent item, CancellationToken cancellationToken)
+    private async Task PostAsync(HttpClient http, SandboxEvent item, string clinicNumber, CancellationToken cancellationToken)
     {
+        // Like a real Event Grid subscription, the URL carries the clinic's webhook token when it has one.
+        var clinic = await clinics.FindByNumberAsync(clinicNumber, cancellationToken).ConfigureAwait(false);
+        var token = clinic?.Webhooks.AcsWebhookToken is { Length: > 0 } t ? $"&token={Uri.EscapeDataString(t)}" : string.Empty;
         var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
         if (address is null)
         {
             return;
         }
 
-        var url = $"{address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/')}/api/sms/acs?code={Uri.EscapeDataString(localOptions.Value.FunctionKey)}";
+        var url = $"{address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/')}/api/sms/acs?code={Uri.EscapeDataString(localOptions.Value.FunctionKey)}{token}";
         // Event Grid retries failed deliveries; so does the sandbox, a few times.
         for (var attempt = 1; attempt <= 5; attempt++)
         {

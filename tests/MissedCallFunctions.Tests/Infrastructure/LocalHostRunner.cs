@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
@@ -40,7 +41,22 @@ public sealed class LocalHostRunner : IAsyncDisposable
 
     public FakeLogCollector Logs => App.Services.GetFakeLogCollector();
 
-    public static async Task<LocalHostRunner> StartAsync(bool runProcessor = true, IDictionary<string, string?>? settings = null)
+    public MissedCallFunctions.LocalHost.SmsSandbox.SmsSandbox Sandbox => Get<MissedCallFunctions.LocalHost.SmsSandbox.SmsSandbox>();
+
+    /// <summary>A staff API request for the UK sample clinic, with its staff token.</summary>
+    public HttpRequestMessage Staff(HttpMethod method, string path, object? body = null)
+    {
+        var request = new HttpRequestMessage(method, new Uri(BaseAddress, $"/api/clinics/{TestData.UkClinicId}/{path}?code={FunctionKey}"));
+        request.Headers.Add("X-Clinic-Token", FastClinics.UkStaffToken);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body);
+        }
+
+        return request;
+    }
+
+    public static async Task<LocalHostRunner> StartAsync(bool runProcessor = true, IDictionary<string, string?>? settings = null, string? clinicsFile = null)
     {
         var connection = await AzuriteServer.ConnectionStringAsync();
         var queueName = AzuriteServer.UniqueName("calls").ToLowerInvariant();
@@ -51,7 +67,8 @@ public sealed class LocalHostRunner : IAsyncDisposable
             ["CallEvents:QueueName"] = queueName,
             ["LocalHost:FunctionKey"] = FunctionKey,
             ["LocalHost:AdminKey"] = AdminKey,
-            ["LocalHost:SeedClinicsFile"] = SamplePaths.Clinics("clinics.sample.json"),
+            ["LocalHost:SeedClinicsFile"] = clinicsFile ?? SamplePaths.Clinics("clinics.sample.json"),
+            ["Durable:TaskHub"] = AzuriteServer.UniqueName("hub"),
             ["LocalHost:RunProcessor"] = runProcessor ? "true" : "false",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

@@ -28,7 +28,7 @@ public sealed class TwilioInboundSmsProvider : IInboundSmsProvider
     public const string ProviderKey = TwilioCallEventProvider.ProviderKey;
 
     /// <summary>Query parameter of the status callback URL that carries the send's tag.</summary>
-    public const string TagQueryParameter = "tag";
+    public const string TagQueryParameter = TwilioSmsChannel.TagQueryParameter;
 
     /// <summary>The empty TwiML to answer both webhooks with (200, <c>text/xml</c>): no reply text, nothing else to do.</summary>
     public const string EmptyTwiml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>";

@@ -1,0 +1,320 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using MissedCallFunctions.LocalHost.SmsSandbox;
+using MissedCallFunctions.Recovery;
+using MissedCallFunctions.Staff;
+using MissedCallFunctions.Tests.Infrastructure;
+
+namespace MissedCallFunctions.Tests.Recovery;
+
+/// <summary>One local host (real Durable engine on Azurite, SMS sandbox) for the recovery tests; each test uses its own caller.</summary>
+public sealed class RecoveryHostFixture : IAsyncLifetime
+{
+    public LocalHostRunner Host { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Host = await LocalHostRunner.StartAsync(clinicsFile: FastClinics.File());
+
+    public async Task DisposeAsync() => await Host.DisposeAsync();
+}
+
+/// <summary>The recovery end to end: signed call webhook in, texts at the sandbox, replies back through Event Grid events.</summary>
+public sealed class RecoveryEndToEndTests(RecoveryHostFixture fixture) : IClassFixture<RecoveryHostFixture>
+{
+    private const string StaffPhone = "+447400123401";
+    private const string ManagerPhone = "+447400123402";
+    private static int _next = Random.Shared.Next(100_000, 500_000);
+
+    private LocalHostRunner Host => fixture.Host;
+
+    private static string NewCaller() => $"+447400{Interlocked.Increment(ref _next):D6}";
+
+    private async Task MissCallAsync(string caller, string outcome = "missed")
+    {
+        var id = "evt-" + Guid.NewGuid().ToString("N");
+        var json = $$"""{"eventId":"{{id}}","callId":"c-{{id}}","clinicNumber":"{{TestData.UkClinicNumber}}","caller":"{{caller}}","outcome":"{{outcome}}","ringSeconds":25,"occurredAt":"{{DateTimeOffset.UtcNow:O}}"}""";
+        using var response = await Host.Http.SendAsync(Host.GenericEvent(json));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    private Task<SandboxMessage> TextToAsync(string phone, Func<SandboxMessage, bool>? match = null, int seconds = 20)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        return Host.Sandbox.WaitForSentAsync(m => m.To == phone && (match?.Invoke(m) ?? true), timeout.Token);
+    }
+
+    private IReadOnlyList<SandboxMessage> TextsTo(string phone) => Host.Sandbox.Messages.Where(m => m.Direction == SandboxDirection.Outbound && m.To == phone).ToList();
+
+    private void Reply(string caller, string text) => Host.Sandbox.Reply(caller, TestData.UkClinicNumber, text);
+
+    private async Task<RecoveryRecord> EndedAsync(string caller, int seconds = 30)
+    {
+        var registry = Host.Get<IRecoveryRegistry>();
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await registry.GetAsync(TestData.UkClinicId, caller, CancellationToken.None) is { Live: false } ended)
+            {
+                return ended;
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"The recovery of {caller} did not end within {seconds} s.");
+    }
+
+    private async Task<StaffTask?> TaskForAsync(string caller)
+        => (await Host.Get<IStaffTaskStore>().ListAsync(TestData.UkClinicId, openOnly: false, CancellationToken.None)).FirstOrDefault(t => t.CallerNumber == caller);
+
+    [Fact]
+    public async Task MissedCall_TextBackFromTheDialledNumberWithinSeconds()
+    {
+        var caller = NewCaller();
+        var started = DateTimeOffset.UtcNow;
+
+        await MissCallAsync(caller);
+        var text = await TextToAsync(caller);
+
+        Assert.Equal(TestData.UkClinicNumber, text.From);
+        Assert.Contains("Riverside Dental Practice", text.Body, StringComparison.Ordinal);
+        Assert.EndsWith("Reply STOP to opt out.", text.Body, StringComparison.Ordinal);
+        Assert.True(text.Timestamp - started < TimeSpan.FromSeconds(10), $"text-back took {(text.Timestamp - started).TotalSeconds:0.0} s");
+        Assert.True(text.EnableDeliveryReport);
+        Assert.StartsWith("mc-riverside-dental-", text.Tag, StringComparison.Ordinal);
+        Assert.DoesNotContain(caller.TrimStart('+'), text.Tag, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reply_EndsTheLadder_ConversationGoesToStaff()
+    {
+        var caller = NewCaller();
+        await MissCallAsync(caller);
+        await TextToAsync(caller);
+
+        Reply(caller, "Hi, can I come in for a check-up next week?");
+        var ended = await EndedAsync(caller);
+
+        Assert.Equal(RecoveryOutcome.RecoveredReplied, ended.Outcome);
+        var task = await TaskForAsync(caller);
+        Assert.Contains("Hi, can I come in for a check-up next week?", task!.Replies);
+        await Task.Delay(TimeSpan.FromSeconds(9)); // past every ladder step
+        Assert.Single(TextsTo(caller));
+        Assert.DoesNotContain(TextsTo(StaffPhone), m => m.Body.Contains(task.TaskId, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task NoReply_RunsTheWholeLadderOnceEach()
+    {
+        var caller = NewCaller();
+        await MissCallAsync(caller);
+
+        var ended = await EndedAsync(caller, seconds: 40);
+
+        Assert.Equal(RecoveryOutcome.NoResponse, ended.Outcome);
+        var texts = TextsTo(caller);
+        Assert.Equal(2, texts.Count); // text-back and one follow-up
+        Assert.Contains("here again", texts[1].Body, StringComparison.Ordinal);
+        var task = await TaskForAsync(caller);
+        Assert.NotNull(task);
+        Assert.True(task.Open);
+        Assert.Single(TextsTo(StaffPhone), m => m.Body.Contains(task.TaskId, StringComparison.Ordinal));
+        Assert.Single(TextsTo(ManagerPhone), m => m.Body.Contains(task.TaskId, StringComparison.Ordinal));
+        var staffAlert = TextsTo(StaffPhone).Single(m => m.Body.Contains(task.TaskId, StringComparison.Ordinal));
+        Assert.DoesNotContain(caller, staffAlert.Body, StringComparison.Ordinal);
+        Assert.Contains(caller[..3], staffAlert.Body, StringComparison.Ordinal); // masked: country code and last digits only
+
+        var timeline = await Host.Get<IRecoveryTimeline>().ListAsync(ended.InstanceId, CancellationToken.None);
+        var kinds = timeline.Select(t => t.Kind).ToList();
+        Assert.Contains("text-back", kinds);
+        Assert.Contains("follow-up", kinds);
+        Assert.Contains("callback-task", kinds);
+        Assert.Contains("delivered", kinds);
+        Assert.Contains("outcome", kinds);
+    }
+
+    [Fact]
+    public async Task Stop_StopsEverything_OneConfirmation_AndLaterCallsAreNotTexted()
+    {
+        var caller = NewCaller();
+        await MissCallAsync(caller);
+        await TextToAsync(caller);
+
+        Reply(caller, "STOP");
+        var ended = await EndedAsync(caller);
+        Assert.Equal(RecoveryOutcome.OptedOut, ended.Outcome);
+        var confirmation = await TextToAsync(caller, m => m.Body.Contains("opted out", StringComparison.OrdinalIgnoreCase));
+
+        Reply(caller, "stop");                 // a second STOP: no second confirmation
+        await MissCallAsync(caller);           // a later missed call: suppressed, never texted
+        await Task.Delay(TimeSpan.FromSeconds(9));
+
+        var texts = TextsTo(caller);
+        Assert.Equal(2, texts.Count); // the text-back and the one confirmation
+        Assert.Equal(confirmation.MessageId, texts[^1].MessageId);
+    }
+
+    [Fact]
+    public async Task RepeatCalls_JoinTheLiveRecovery_NoSecondTextBack_ThreeCallsMarkUrgent()
+    {
+        var caller = NewCaller();
+        await MissCallAsync(caller);
+        await TextToAsync(caller);
+
+        await MissCallAsync(caller);
+        await MissCallAsync(caller);
+        var task = await WaitForAsync(async () => await TaskForAsync(caller) is { Urgent: true } t ? t : null);
+
+        Assert.Contains("3 calls", task.Reason, StringComparison.Ordinal);
+        Assert.Equal(3, task.CallCount);
+        await TextToAsync(StaffPhone, m => m.Body.Contains(task.TaskId, StringComparison.Ordinal));
+        Assert.Single(TextsTo(caller), m => m.Body.Contains("Sorry we missed your call", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AnsweredLaterCall_EndsTheRecoveryAsReachedByPhone()
+    {
+        var caller = NewCaller();
+        await MissCallAsync(caller);
+        await TextToAsync(caller);
+
+        await MissCallAsync(caller, outcome: "answered");
+        var ended = await EndedAsync(caller);
+
+        Assert.Equal(RecoveryOutcome.ReachedByPhone, ended.Outcome);
+    }
+
+    [Fact]
+    public async Task UrgentReply_AlertsStaffAtOnce_AndTellsThePatientWhatToDo()
+    {
+        var caller = NewCaller();
+        await MissCallAsync(caller);
+        await TextToAsync(caller);
+
+        Reply(caller, "my face is really swollen and it hurts");
+        var ended = await EndedAsync(caller);
+
+        Assert.Equal(RecoveryOutcome.HandedToStaff, ended.Outcome);
+        var task = await TaskForAsync(caller);
+        Assert.True(task!.Urgent);
+        await TextToAsync(StaffPhone, m => m.Body.Contains(task.TaskId, StringComparison.Ordinal));
+        var advice = await TextToAsync(caller, m => m.Body.Contains("999", StringComparison.Ordinal) || m.Body.Contains("111", StringComparison.Ordinal));
+        Assert.DoesNotContain("swollen", advice.Body, StringComparison.OrdinalIgnoreCase); // never echo the patient's words
+    }
+
+    [Fact]
+    public async Task Help_GetsTheHelpText_AndTheLadderGoesOn()
+    {
+        var caller = NewCaller();
+        await MissCallAsync(caller);
+        await TextToAsync(caller);
+
+        Reply(caller, "HELP");
+        await TextToAsync(caller, m => m.Body.Contains("for help", StringComparison.OrdinalIgnoreCase));
+        await TextToAsync(caller, m => m.Body.Contains("here again", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TwoRepliesInTheSameSecond_BothReachStaff()
+    {
+        var caller = NewCaller();
+        await MissCallAsync(caller);
+        await TextToAsync(caller);
+
+        Reply(caller, "Hello");
+        Reply(caller, "Is there anything on Friday?");
+        var ended = await EndedAsync(caller);
+
+        Assert.Equal(RecoveryOutcome.RecoveredReplied, ended.Outcome);
+        var task = await TaskForAsync(caller);
+        Assert.Contains("Hello", task!.Replies);
+        Assert.Contains("Is there anything on Friday?", task.Replies);
+    }
+
+    [Fact]
+    public async Task ReplyAsTheFollowUpTimerFires_IsNotLost()
+    {
+        var caller = NewCaller();
+        await MissCallAsync(caller);
+        var textBack = await TextToAsync(caller);
+
+        // The follow-up is due 4 s after the call: reply right at that moment.
+        var due = textBack.Timestamp.AddSeconds(4) - DateTimeOffset.UtcNow;
+        if (due > TimeSpan.Zero)
+        {
+            await Task.Delay(due);
+        }
+
+        Reply(caller, "yes please call me");
+        var ended = await EndedAsync(caller);
+
+        Assert.Equal(RecoveryOutcome.RecoveredReplied, ended.Outcome);
+        Assert.Contains("yes please call me", (await TaskForAsync(caller))!.Replies);
+    }
+
+    [Fact]
+    public async Task StaffMarksHandled_EndsTheRecovery()
+    {
+        var caller = NewCaller();
+        await MissCallAsync(caller);
+        var task = await WaitForAsync(() => TaskForAsync(caller), seconds: 20);
+
+        using var response = await Host.Http.SendAsync(Host.Staff(HttpMethod.Post, $"tasks/{task.TaskId}/handled", new { by = "Priya" }));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var ended = await EndedAsync(caller);
+
+        Assert.Equal(RecoveryOutcome.HandledByStaff, ended.Outcome);
+        Assert.False((await TaskForAsync(caller))!.Open);
+    }
+
+    [Fact]
+    public async Task StaffManualReply_SentFromTheClinicNumber_AndAutomationStops()
+    {
+        var caller = NewCaller();
+        await MissCallAsync(caller);
+        await TextToAsync(caller);
+
+        using var response = await Host.Http.SendAsync(Host.Staff(HttpMethod.Post, $"conversations/{caller}/reply",
+            new { by = "Front desk", text = "Hi, this is Sam at Riverside. When suits you for a call?" }));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var ended = await EndedAsync(caller);
+
+        Assert.Equal(RecoveryOutcome.StaffTookOver, ended.Outcome);
+        var manual = await TextToAsync(caller, m => m.Body.Contains("Sam at Riverside", StringComparison.Ordinal));
+        Assert.Equal(TestData.UkClinicNumber, manual.From);
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        Assert.DoesNotContain(TextsTo(caller), m => m.Body.Contains("here again", StringComparison.Ordinal));
+
+        using var thread = await Host.Http.SendAsync(Host.Staff(HttpMethod.Get, $"conversations/{caller}"));
+        var json = await thread.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains(json.GetProperty("messages").EnumerateArray(), m => m.GetProperty("author").GetString() == "staff:Front desk");
+    }
+
+    [Fact]
+    public async Task StaffApi_OtherClinicsToken_Refused()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/clinics/{TestData.UkClinicId}/tasks?code={LocalHostRunner.FunctionKey}");
+        request.Headers.Add("X-Clinic-Token", "dev-glow-staff-token-00000001");
+
+        using var response = await Host.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    private static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe, int seconds = 30)
+        where T : class
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await probe() is { } value)
+            {
+                return value;
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"Condition not met within {seconds} s.");
+    }
+}
