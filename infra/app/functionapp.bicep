@@ -165,6 +165,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     Dashboard__PublicBaseUrl: empty(dashboardPublicBaseUrl) ? appBaseUrl : dashboardPublicBaseUrl
     Ingest__PublicBaseUrl: empty(ingestPublicBaseUrl) ? appBaseUrl : ingestPublicBaseUrl
     Ingest__DefaultRegion: ingestDefaultRegion
+    // Durable task hub (host.json reads %DurableTaskHubName%) and links to tasks in staff alerts.
+    DurableTaskHubName: 'missedcalls'
+    Recovery__TaskLinkBase: empty(dashboardPublicBaseUrl) ? appBaseUrl : dashboardPublicBaseUrl
   }
 }
 

@@ -101,6 +101,8 @@ public sealed class FunctionAppTemplateTests(CompiledTemplates templates)
             ["Dashboard__PublicBaseUrl"] = "https://dashboard.example.org",
             ["Ingest__PublicBaseUrl"] = "https://calls.example.org",
             ["Ingest__DefaultRegion"] = "GB",
+            ["DurableTaskHubName"] = "missedcalls",
+            ["Recovery__TaskLinkBase"] = "https://dashboard.example.org",
         };
 
         Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), settings.OrderBy(p => p.Key, StringComparer.Ordinal));

@@ -18,6 +18,9 @@ public sealed class LocalDurableOptions
 
     public int MaxConcurrentOrchestrations { get; set; } = 200;
 
+    /// <summary>How long work taken by a host that died stays invisible before another host takes it.</summary>
+    public TimeSpan WorkVisibilityTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
     public int MaxConcurrentActivities { get; set; } = 100;
 }
 
@@ -55,6 +58,14 @@ public sealed class LocalDurableEngine : IAsyncDisposable
             MaxConcurrentTaskOrchestrationWorkItems = options.MaxConcurrentOrchestrations,
             MaxConcurrentTaskActivityWorkItems = options.MaxConcurrentActivities,
             LoggerFactory = loggerFactory,
+            // One local host at a time: no app lease, and short partition leases and visibility timeouts so a host
+            // killed mid-work is taken over within seconds by the next start (defaults wait up to 5 minutes).
+            UseAppLease = false,
+            LeaseInterval = TimeSpan.FromSeconds(10),
+            LeaseRenewInterval = TimeSpan.FromSeconds(3),
+            LeaseAcquireInterval = TimeSpan.FromSeconds(2),
+            ControlQueueVisibilityTimeout = options.WorkVisibilityTimeout,
+            WorkItemQueueVisibilityTimeout = options.WorkVisibilityTimeout,
         };
         var service = new AzureStorageOrchestrationService(settings);
         await service.CreateIfNotExistsAsync().ConfigureAwait(false);
