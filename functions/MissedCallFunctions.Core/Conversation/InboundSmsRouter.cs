@@ -26,6 +26,7 @@ public sealed partial class InboundSmsRouter(
     StorageClients storage,
     IConversationStore conversations,
     RecoveryCoordinator recoveries,
+    IRecoveryRegistry registry,
     IOptOutLedger optOuts,
     ISmsChannelResolver channels,
     ISmsOutbox outbox,
@@ -172,8 +173,14 @@ public sealed partial class InboundSmsRouter(
                 break;
             default:
                 var urgent = classification.Intent == ReplyIntent.Urgent;
-                var task = await tasks.OpenOrUpdateAsync(new StaffTaskRequest(clinic.Id, conversationId, from, null,
-                    urgent ? "urgent message: contact the patient now" : "new message: please reply", urgent, 0, now, now, [sms.Text], null),
+                // A message right after a recovery ended (e.g. a second text in the same second) joins that recovery's task.
+                var last = await registry.GetAsync(clinic.Id, from, cancellationToken).ConfigureAwait(false);
+                var taskId = last is { Live: false, EndedAt: { } endedAt } && now - endedAt < TimeSpan.FromDays(1)
+                             && await tasks.GetAsync(clinic.Id, last.InstanceId, cancellationToken).ConfigureAwait(false) is not null
+                    ? last.InstanceId
+                    : conversationId;
+                var task = await tasks.OpenOrUpdateAsync(new StaffTaskRequest(clinic.Id, taskId, from, null,
+                    urgent ? "urgent message: contact the patient now" : "new message: please reply", urgent, 0, now, now, [sms.Text], null, Reopen: true),
                     cancellationToken).ConfigureAwait(false);
                 if (urgent)
                 {

@@ -303,7 +303,7 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
     private async Task<RecoveryResult> FinishAsync(RecoveryOutcome outcome, string detail)
     {
         await context.CallActivityAsync<bool>(RecoveryActivityNames.Complete,
-            new CompleteRecoveryRequest(_clinic.Id, input.CallerNumber, input.InstanceId, outcome, Now, detail), Retry);
+            new CompleteRecoveryRequest(_clinic.Id, input.CallerNumber, input.InstanceId, outcome, Now, detail, _handled.ToList()), Retry);
         return new RecoveryResult(outcome, Now, detail, _textsSent);
     }
 

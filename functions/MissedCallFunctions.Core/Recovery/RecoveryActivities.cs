@@ -232,9 +232,16 @@ public sealed class RecordTimelineActivity(IRecoveryTimeline timeline) : IRecove
     }
 }
 
-public sealed record CompleteRecoveryRequest(string ClinicId, string CallerNumber, string InstanceId, RecoveryOutcome Outcome, DateTimeOffset At, string Detail);
+/// <param name="HandledInboxIds">What the orchestration handled: any other reply in the inbox arrived as it ended.</param>
+public sealed record CompleteRecoveryRequest(string ClinicId, string CallerNumber, string InstanceId, RecoveryOutcome Outcome, DateTimeOffset At, string Detail,
+    IReadOnlyList<string> HandledInboxIds);
 
-public sealed partial class CompleteRecoveryActivity(IRecoveryRegistry registry, IRecoveryTimeline timeline, ILogger<CompleteRecoveryActivity> logger)
+public sealed partial class CompleteRecoveryActivity(
+    IRecoveryRegistry registry,
+    IRecoveryTimeline timeline,
+    IRecoveryInbox inbox,
+    IStaffTaskStore tasks,
+    ILogger<CompleteRecoveryActivity> logger)
     : IRecoveryActivity<CompleteRecoveryRequest, bool>
 {
     public async Task<bool> RunAsync(CompleteRecoveryRequest request, CancellationToken cancellationToken)
@@ -242,6 +249,19 @@ public sealed partial class CompleteRecoveryActivity(IRecoveryRegistry registry,
         await timeline.RecordAsync(request.ClinicId, request.InstanceId,
             new TimelineEntry("zz-outcome", "outcome", request.At, $"{request.Outcome}: {request.Detail}"), cancellationToken).ConfigureAwait(false);
         await registry.EndAsync(request.ClinicId, request.CallerNumber, request.InstanceId, request.Outcome, request.At, cancellationToken).ConfigureAwait(false);
+
+        // Replies that reached the inbox while the recovery was ending go to staff, not nowhere. (Later ones find the
+        // recovery ended and are routed to staff by the inbound router.)
+        var handled = request.HandledInboxIds.ToHashSet(StringComparer.Ordinal);
+        var late = (await inbox.ListAsync(request.InstanceId, cancellationToken).ConfigureAwait(false))
+            .Where(i => i.Kind == InboxKind.Reply && !handled.Contains(i.Id)).ToList();
+        if (late.Count > 0)
+        {
+            await tasks.OpenOrUpdateAsync(new StaffTaskRequest(request.ClinicId, request.InstanceId, request.CallerNumber, null,
+                "new message: please reply", false, 0, request.At, request.At, late.Select(i => i.Text ?? string.Empty).ToList(), request.InstanceId, Reopen: true),
+                cancellationToken).ConfigureAwait(false);
+        }
+
         LogCompleted(logger, request.InstanceId, request.Outcome);
         return true;
     }

@@ -167,7 +167,10 @@ public sealed partial class RecoveryCoordinator(
         // Inbox first, then the doorbell: if the doorbell is lost, the next wake-up still finds the item.
         await inbox.AddAsync(existing.InstanceId, item, cancellationToken).ConfigureAwait(false);
         await orchestrations.WakeAsync(existing.InstanceId, cancellationToken).ConfigureAwait(false);
-        return true;
+
+        // Ended meanwhile? Then the recovery may never read it: say so, and the caller handles it as "no live recovery".
+        var now = await registry.GetAsync(clinicId, callerE164, cancellationToken).ConfigureAwait(false);
+        return now is { Live: true } && now.InstanceId == existing.InstanceId;
     }
 
     private async Task ScheduleAsync(MissedCall call, string instanceId, IRecoveryOrchestrations orchestrations, CancellationToken cancellationToken)

@@ -34,7 +34,8 @@ public sealed record StaffTaskRequest(
     DateTimeOffset At,
     DateTimeOffset DueAt,
     IReadOnlyList<string> Replies,
-    string? RecoveryInstanceId);
+    string? RecoveryInstanceId,
+    bool Reopen = false);
 
 public static class StaffTaskIds
 {
@@ -75,6 +76,10 @@ public sealed class TableStaffTaskStore(StorageClients storage) : IStaffTaskStor
                     CallCount = Math.Max(existing.CallCount, request.CallCount),
                     Replies = existing.Replies.Union(request.Replies).ToList(),
                     DueAt = request.Urgent ? Min(existing.DueAt, request.DueAt) : existing.DueAt,
+                    // A new message on a handled conversation needs someone again.
+                    Open = existing.Open || request.Reopen,
+                    HandledAt = existing.Open || !request.Reopen ? existing.HandledAt : null,
+                    HandledBy = existing.Open || !request.Reopen ? existing.HandledBy : null,
                 };
             try
             {

@@ -74,7 +74,7 @@ public sealed class LocalDurableEngine : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc();
-        builder.Services.AddSingleton<IOrchestrationService>(service);
+        builder.Services.AddSingleton<IOrchestrationService>(new SafeStopOrchestrationService(service));
         builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton<TaskHubGrpcServer>();
@@ -91,6 +91,8 @@ public sealed class LocalDurableEngine : IAsyncDisposable
         Channel.Dispose();
         await _sidecar.StopAsync().ConfigureAwait(false);
         await _sidecar.DisposeAsync().ConfigureAwait(false);
+        // The sidecar stops the service from a fire-and-forget callback: let it finish before disposing.
+        await Task.Delay(TimeSpan.FromMilliseconds(200)).ConfigureAwait(false);
         _service.Dispose();
     }
 }

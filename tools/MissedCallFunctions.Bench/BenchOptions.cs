@@ -1,0 +1,150 @@
+using System.Globalization;
+
+namespace MissedCallFunctions.Bench;
+
+/// <summary>The command line: <c>[scenario] [--option value]...</c>.</summary>
+public sealed class BenchOptions
+{
+    public const string Usage = """
+        usage: dotnet run -c Release --project tools/MissedCallFunctions.Bench -- [scenario] [options]
+
+        scenarios
+          textback   (default) missed calls at --rate (default 5/s), --calls N (default 100): ingest 202 -> text at the sandbox
+          steady     open-loop load: --rate R (default 20/s) for --seconds S (default 30)
+          burst      open-loop load: --rate R (default 200/s) for --seconds S (default 60)
+          ingest     highest sustained accepted events/s with p99 accept < --target-ms (default 100): closed-loop
+                     concurrency ramp (--levels 1,2,4,8,16,32,64), --seconds S per level (default 15)
+          floor      bare ACS-sandbox POST, Storage queue send+receive, table insert, GET /health: p50/p99 each
+          memory     --recoveries N (default 10000) recoveries left waiting for a reply: host working set before/after,
+                     Azurite RSS, time to start them all
+          all        floor + textback (--calls) + steady (--steady-rate, --steady-seconds) [+ burst with --with-burst]
+
+        options
+          --calls N              calls for textback (default 100)
+          --rate R               calls per second (scenario default)
+          --seconds S            load duration (scenario default)
+          --warmup N             calls before measuring, not counted (default 5)
+          --loss-window S        a call with no text this long after its 202 counts as lost (default 60)
+          --concurrency N        memory: parallel ingest requests (default 16)
+          --levels a,b,c         ingest: concurrency levels (default 1,2,4,8,16,32,64)
+          --target-ms N          ingest: p99 accept-time target (default 100)
+          --samples N            floor: samples per measurement (default 500)
+          --processor on|off     run the call-events queue processor (default on)
+          --ladder-after T       first ladder step, a TimeSpan (default 1.00:00:00: recoveries wait for a reply)
+          --steady-rate R, --steady-seconds S, --burst-rate R, --burst-seconds S   for 'all'
+          --with-burst           'all' also runs burst
+          --no-floor             do not measure the floor first (it is measured first by default in every scenario)
+          --set Key=Value        extra host configuration, e.g. --set Durable:MaxQueuePollingInterval=00:00:00.100
+          --markdown FILE        write the result tables with the machine description to FILE
+          --append               append to the markdown file instead of overwriting it
+        """;
+
+    public string Scenario { get; private set; } = "textback";
+
+    public int Calls { get; private set; } = 100;
+
+    public double? Rate { get; private set; }
+
+    public double? Seconds { get; private set; }
+
+    public int Warmup { get; private set; } = 5;
+
+    public TimeSpan LossWindow { get; private set; } = TimeSpan.FromSeconds(60);
+
+    public int Recoveries { get; private set; } = 10_000;
+
+    public int Concurrency { get; private set; } = 16;
+
+    public int[] Levels { get; private set; } = [1, 2, 4, 8, 16, 32, 64];
+
+    public double TargetMs { get; private set; } = 100;
+
+    public int FloorSamples { get; private set; } = 500;
+
+    public bool Processor { get; private set; } = true;
+
+    public TimeSpan LadderFirstStep { get; private set; } = TimeSpan.FromDays(1);
+
+    public double SteadyRate { get; private set; } = 20;
+
+    public double SteadySeconds { get; private set; } = 30;
+
+    public double BurstRate { get; private set; } = 200;
+
+    public double BurstSeconds { get; private set; } = 60;
+
+    public bool WithBurst { get; private set; }
+
+    public bool Floor { get; private set; } = true;
+
+    public Dictionary<string, string?> Settings { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public string? Markdown { get; private set; }
+
+    public bool Append { get; private set; }
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var o = new BenchOptions();
+        var i = 0;
+        if (args.Length > 0 && !args[0].StartsWith('-'))
+        {
+            o.Scenario = args[0].ToLowerInvariant();
+            i = 1;
+        }
+
+        string Next(string name) => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{name} needs a value.");
+        static double Number(string text) => double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+        static int Whole(string text) => int.Parse(text, NumberStyles.Integer, CultureInfo.InvariantCulture);
+
+        for (; i < args.Length; i++)
+        {
+            var name = args[i];
+            switch (name)
+            {
+                case "--calls": o.Calls = Whole(Next(name)); break;
+                case "--recoveries": o.Recoveries = Whole(Next(name)); break;
+                case "--rate": o.Rate = Number(Next(name)); break;
+                case "--seconds": o.Seconds = Number(Next(name)); break;
+                case "--warmup": o.Warmup = Whole(Next(name)); break;
+                case "--loss-window": o.LossWindow = TimeSpan.FromSeconds(Number(Next(name))); break;
+                case "--concurrency": o.Concurrency = Whole(Next(name)); break;
+                case "--levels": o.Levels = Next(name).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Whole).ToArray(); break;
+                case "--target-ms": o.TargetMs = Number(Next(name)); break;
+                case "--samples": o.FloorSamples = Whole(Next(name)); break;
+                case "--processor": o.Processor = Next(name).ToLowerInvariant() is "on" or "true" or "1"; break;
+                case "--ladder-after": o.LadderFirstStep = TimeSpan.Parse(Next(name), CultureInfo.InvariantCulture); break;
+                case "--steady-rate": o.SteadyRate = Number(Next(name)); break;
+                case "--steady-seconds": o.SteadySeconds = Number(Next(name)); break;
+                case "--burst-rate": o.BurstRate = Number(Next(name)); break;
+                case "--burst-seconds": o.BurstSeconds = Number(Next(name)); break;
+                case "--with-burst": o.WithBurst = true; break;
+                case "--no-floor": o.Floor = false; break;
+                case "--markdown": o.Markdown = Next(name); break;
+                case "--append": o.Append = true; break;
+                case "--set":
+                    var pair = Next(name);
+                    var eq = pair.IndexOf('=', StringComparison.Ordinal);
+                    if (eq <= 0)
+                    {
+                        throw new ArgumentException("--set takes Key=Value.");
+                    }
+
+                    o.Settings[pair[..eq]] = pair[(eq + 1)..];
+                    break;
+                case "-h" or "--help":
+                    o.Scenario = "help";
+                    break;
+                default:
+                    throw new ArgumentException($"Unknown option '{name}'.");
+            }
+        }
+
+        if (o.Scenario is not ("textback" or "steady" or "burst" or "ingest" or "floor" or "memory" or "all" or "help"))
+        {
+            throw new ArgumentException($"Unknown scenario '{o.Scenario}'.");
+        }
+
+        return o;
+    }
+}

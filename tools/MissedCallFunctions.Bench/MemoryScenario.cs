@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using Microsoft.DurableTask.Client;
+
+namespace MissedCallFunctions.Bench;
+
+/// <summary>
+/// N recoveries started and left waiting for a reply (the ladder's first step is far away): the host's working set
+/// before and after, Azurite's RSS, and how long it took until every one had sent its text-back.
+/// </summary>
+public static class MemoryScenario
+{
+    public static async Task RunAsync(BenchStack stack, int recoveries, int concurrency, Report report)
+    {
+        var before = await SettledWorkingSetAsync().ConfigureAwait(false);
+        var beforeManaged = GC.GetTotalMemory(forceFullCollection: false);
+        var (azuriteBefore, _) = BenchStack.ProcessRss(stack.Azurite.ProcessId);
+        Console.WriteLine($"memory: {recoveries} recoveries, {concurrency} ingest requests in flight; host working set {Fmt.MiB(before)}, Azurite RSS {Fmt.MiB(azuriteBefore)}");
+
+        var callers = new string[recoveries];
+        for (var i = 0; i < recoveries; i++)
+        {
+            callers[i] = stack.NewCaller();
+        }
+
+        var cpu = new CpuMeter(stack.Azurite.ProcessId);
+        var start = Stopwatch.GetTimestamp();
+        var next = -1;
+        var errors = 0;
+        var ingest = Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < recoveries)
+            {
+                var attempts = 0;
+                while (true)
+                {
+                    var (status, _, _, _) = await stack.PostMissedCallAsync(callers[i], CancellationToken.None).ConfigureAwait(false);
+                    if (status == HttpStatusCode.Accepted || ++attempts >= 5)
+                    {
+                        if (status != HttpStatusCode.Accepted)
+                        {
+                            Interlocked.Increment(ref errors);
+                        }
+
+                        break;
+                    }
+
+                    await Task.Delay(200).ConfigureAwait(false);
+                }
+            }
+        })).ToArray();
+
+        var ingestDone = TimeSpan.Zero;
+        var lastCount = 0;
+        var lastProgress = Stopwatch.GetTimestamp();
+        var lastPrint = Stopwatch.GetTimestamp();
+        var peakHost = 0L;
+        var stalled = false;
+        while (true)
+        {
+            await Task.Delay(250).ConfigureAwait(false);
+            if (ingestDone == TimeSpan.Zero && ingest.All(t => t.IsCompleted))
+            {
+                ingestDone = Stopwatch.GetElapsedTime(start);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  all {recoveries} calls accepted in {ingestDone.TotalSeconds:0.0} s ({errors} failed after retries)"));
+            }
+
+            peakHost = Math.Max(peakHost, BenchStack.WorkingSet());
+            var count = callers.Count(c => stack.TryGetFirstText(c, out _));
+            if (count > lastCount)
+            {
+                lastCount = count;
+                lastProgress = Stopwatch.GetTimestamp();
+            }
+
+            if (count >= recoveries - errors && ingestDone != TimeSpan.Zero)
+            {
+                break;
+            }
+
+            if (Stopwatch.GetElapsedTime(lastProgress).TotalSeconds > 120)
+            {
+                stalled = true;
+                Console.WriteLine("  no new text-back for 120 s: giving up waiting.");
+                break;
+            }
+
+            if (Stopwatch.GetElapsedTime(lastPrint).TotalSeconds >= 10)
+            {
+                lastPrint = Stopwatch.GetTimestamp();
+                int backlog;
+                try
+                {
+                    backlog = await stack.QueuedCountAsync().ConfigureAwait(false);
+                }
+                catch (Azure.RequestFailedException)
+                {
+                    backlog = -1;
+                }
+
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {Stopwatch.GetElapsedTime(start).TotalSeconds:0}s: text-backs {count}/{recoveries}, call-events queue ~{backlog}, host working set {Fmt.MiB(BenchStack.WorkingSet())}, Azurite RSS {Fmt.MiB(BenchStack.ProcessRss(stack.Azurite.ProcessId).Rss)}"));
+            }
+        }
+
+        var cpuUse = cpu.Describe();
+        var texted = callers.Count(c => stack.TryGetFirstText(c, out _));
+        var lastText = callers.Select(c => stack.TryGetFirstText(c, out var at) ? at : 0L).Max();
+        var toLastText = lastText == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(start, lastText);
+
+        // Let the last episodes (each recovery's timer after its text-back) land, then measure.
+        await Task.Delay(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        var afterRaw = BenchStack.WorkingSet();
+        var afterSettled = await SettledWorkingSetAsync().ConfigureAwait(false);
+        var afterManaged = GC.GetTotalMemory(forceFullCollection: false);
+        var (azuriteAfter, azuritePeak) = BenchStack.ProcessRss(stack.Azurite.ProcessId);
+        var running = await CountRunningAsync(stack).ConfigureAwait(false);
+
+        var t = new Table(string.Create(CultureInfo.InvariantCulture, $"memory: {Fmt.Int(recoveries)} recoveries waiting for a reply"), "measurement", "value");
+        t.Row("recoveries requested (distinct callers)", Fmt.Int(recoveries));
+        t.Row("ingest: all calls accepted after", string.Create(CultureInfo.InvariantCulture, $"{ingestDone.TotalSeconds:0.0} s ({recoveries / Math.Max(ingestDone.TotalSeconds, 1e-9):0} calls/s, {concurrency} in flight)"));
+        t.Row("text-backs sent (recovery started and reached its wait)", $"{Fmt.Int(texted)} / {Fmt.Int(recoveries)}{(stalled ? " (stalled)" : string.Empty)}");
+        t.Row("time to start them all (first request -> last text-back)", string.Create(CultureInfo.InvariantCulture,
+            $"{toLastText.TotalSeconds:0.0} s ({texted / Math.Max(toLastText.TotalSeconds, 1e-9):0.0} recoveries/s)"));
+        t.Row("Durable instances Running at the end", running);
+        t.Row("host working set before (after full GC)", Fmt.MiB(before));
+        t.Row("host working set after, as is", Fmt.MiB(afterRaw));
+        t.Row("host working set after (after full GC)", Fmt.MiB(afterSettled));
+        t.Row("host working set, peak sampled during the run", Fmt.MiB(peakHost));
+        t.Row("host process peak working set (VmHWM)", Fmt.MiB(BenchStack.PeakWorkingSet()));
+        t.Row("host managed heap before -> after (GC.GetTotalMemory)", $"{Fmt.MiB(beforeManaged)} -> {Fmt.MiB(afterManaged)}");
+        t.Row("Azurite (node) RSS before -> after", $"{Fmt.MiB(azuriteBefore)} -> {Fmt.MiB(azuriteAfter)}");
+        t.Row("Azurite (node) peak RSS (VmHWM)", Fmt.MiB(azuritePeak));
+        t.Note(cpuUse + ", until the last text-back");
+        t.Note("The host process also runs the bench client (HttpClient, per-call bookkeeping) and the SMS sandbox, which keeps every text in memory; both are included in its working set.");
+        t.Note(afterSettled < 1024L * 1024 * 1024
+            ? $"target: {Fmt.Int(recoveries)} waiting recoveries in < 1 GiB (host working set after GC): met"
+            : $"target: {Fmt.Int(recoveries)} waiting recoveries in < 1 GiB (host working set after GC): NOT met");
+        t.Note("Azurite keeps all of its data in memory (--inMemoryPersistence), so its RSS grows with the Durable history and the pipeline's tables; with --location (disk) or real Azure Storage that memory is not in the host's machine.");
+        report.Add(t);
+    }
+
+    private static async Task<long> SettledWorkingSetAsync()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        await Task.Delay(500).ConfigureAwait(false);
+        return BenchStack.WorkingSet();
+    }
+
+    private static async Task<string> CountRunningAsync(BenchStack stack)
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+            var client = stack.Get<DurableTaskClient>();
+            var count = 0;
+            await foreach (var _ in client.GetAllInstancesAsync(new OrchestrationQuery
+            {
+                Statuses = [OrchestrationRuntimeStatus.Running],
+                PageSize = 1000,
+            }).WithCancellation(cts.Token).ConfigureAwait(false))
+            {
+                count++;
+            }
+
+            return Fmt.Int(count);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or InvalidOperationException or NotSupportedException
+                                       || ex.GetType().Name == "RpcException")
+        {
+            return "n/a (" + ex.GetType().Name + ")";
+        }
+    }
+}
