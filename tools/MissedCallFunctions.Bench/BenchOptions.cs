@@ -17,6 +17,7 @@ public sealed class BenchOptions
           floor      bare ACS-sandbox POST, Storage queue send+receive, table insert, GET /health: p50/p99 each
           memory     --recoveries N (default 10000) recoveries left waiting for a reply: host working set before/after,
                      Azurite RSS, time to start them all
+          tablescan  diagnostic: Azurite partition-query and point-read time against table size (--scan-sizes 1000,10000,50000)
           all        floor + textback (--calls) + steady (--steady-rate, --steady-seconds) [+ burst with --with-burst]
 
         options
@@ -28,6 +29,7 @@ public sealed class BenchOptions
           --concurrency N        memory: parallel ingest requests (default 16)
           --levels a,b,c         ingest: concurrency levels (default 1,2,4,8,16,32,64)
           --target-ms N          ingest: p99 accept-time target (default 100)
+          --scan-sizes a,b,c     tablescan: table sizes in rows (default 1000,10000,50000)
           --samples N            floor: samples per measurement (default 500)
           --processor on|off     run the call-events queue processor (default on)
           --ladder-after T       first ladder step, a TimeSpan (default 1.00:00:00: recoveries wait for a reply)
@@ -58,6 +60,8 @@ public sealed class BenchOptions
     public int[] Levels { get; private set; } = [1, 2, 4, 8, 16, 32, 64];
 
     public double TargetMs { get; private set; } = 100;
+
+    public int[] ScanSizes { get; private set; } = [1000, 10_000, 50_000];
 
     public int FloorSamples { get; private set; } = 500;
 
@@ -111,6 +115,7 @@ public sealed class BenchOptions
                 case "--concurrency": o.Concurrency = Whole(Next(name)); break;
                 case "--levels": o.Levels = Next(name).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Whole).ToArray(); break;
                 case "--target-ms": o.TargetMs = Number(Next(name)); break;
+                case "--scan-sizes": o.ScanSizes = Next(name).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Whole).ToArray(); break;
                 case "--samples": o.FloorSamples = Whole(Next(name)); break;
                 case "--processor": o.Processor = Next(name).ToLowerInvariant() is "on" or "true" or "1"; break;
                 case "--ladder-after": o.LadderFirstStep = TimeSpan.Parse(Next(name), CultureInfo.InvariantCulture); break;
@@ -140,7 +145,7 @@ public sealed class BenchOptions
             }
         }
 
-        if (o.Scenario is not ("textback" or "steady" or "burst" or "ingest" or "floor" or "memory" or "all" or "help"))
+        if (o.Scenario is not ("textback" or "steady" or "burst" or "ingest" or "floor" or "memory" or "tablescan" or "all" or "help"))
         {
             throw new ArgumentException($"Unknown scenario '{o.Scenario}'.");
         }

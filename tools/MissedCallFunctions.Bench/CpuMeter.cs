@@ -11,6 +11,7 @@ public sealed class CpuMeter
     private readonly long _start;
     private readonly double _host;
     private readonly double _azurite;
+    private readonly double _machineBusy;
 
     public CpuMeter(int azuritePid)
     {
@@ -18,14 +19,16 @@ public sealed class CpuMeter
         _start = Stopwatch.GetTimestamp();
         _host = CpuSeconds(Environment.ProcessId);
         _azurite = CpuSeconds(azuritePid);
+        _machineBusy = MachineBusySeconds();
     }
 
     /// <summary>"host 123% / Azurite 87% of one core (2 cores = 200%)" since construction.</summary>
     public string Describe()
     {
         var (host, azurite) = Utilization();
+        var other = OtherPercent(host, azurite);
         return string.Create(CultureInfo.InvariantCulture,
-            $"CPU over the run: host process {host:0}%, Azurite {azurite:0}% of one core ({Environment.ProcessorCount} cores = {Environment.ProcessorCount * 100}%)");
+            $"CPU over the run: host process {host:0}%, Azurite {azurite:0}%, other processes on the machine {other:0}% of one core ({Environment.ProcessorCount} cores = {Environment.ProcessorCount * 100}%)");
     }
 
     public (double HostPercent, double AzuritePercent) Utilization()
@@ -37,6 +40,30 @@ public sealed class CpuMeter
         }
 
         return ((CpuSeconds(Environment.ProcessId) - _host) / wall * 100, (CpuSeconds(_azuritePid) - _azurite) / wall * 100);
+    }
+
+    /// <summary>Everything else the machine ran meanwhile (other builds, tests), in percent of one core.</summary>
+    public double OtherPercent(double hostPercent, double azuritePercent)
+    {
+        var wall = Stopwatch.GetElapsedTime(_start).TotalSeconds;
+        return wall <= 0 ? double.NaN : Math.Max(0, (MachineBusySeconds() - _machineBusy) / wall * 100 - hostPercent - azuritePercent);
+    }
+
+    /// <summary>Busy CPU seconds of the whole machine (all cores) from the first line of /proc/stat.</summary>
+    private static double MachineBusySeconds()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/stat").First();
+            var v = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(x => long.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+            // user nice system idle iowait irq softirq steal ...
+            var busy = v[0] + v[1] + v[2] + v[5] + v[6] + (v.Length > 7 ? v[7] : 0);
+            return busy / TicksPerSecond;
+        }
+        catch (Exception ex) when (ex is IOException or FormatException or InvalidOperationException or IndexOutOfRangeException)
+        {
+            return double.NaN;
+        }
     }
 
     private static double CpuSeconds(int pid)

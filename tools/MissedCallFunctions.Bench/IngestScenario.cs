@@ -14,7 +14,7 @@ public static class IngestScenario
     {
         var t = new Table(string.Create(CultureInfo.InvariantCulture,
                 $"ingest: closed-loop concurrency ramp, {seconds:0} s per level, queue processor {(processor ? "ON" : "OFF")}"),
-            "concurrency", "accepted/s", "p50", "p95", "p99", "max", "errors", "p99 < target", "queue backlog after", "CPU host / Azurite");
+            "concurrency", "accepted/s", "p50", "p95", "p99", "max", "errors", "p99 < target", "queue backlog after", "CPU host / Azurite / others");
         double bestRate = 0;
         var bestLevel = 0;
         foreach (var level in levels)
@@ -45,6 +45,7 @@ public static class IngestScenario
             await Task.WhenAll(workers).ConfigureAwait(false);
             var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
             var (hostCpu, azuriteCpu) = cpu.Utilization();
+            var otherCpu = cpu.OtherPercent(hostCpu, azuriteCpu);
             var rate = accepted / elapsed;
             var p99 = samples.Percentile(99);
             var meets = errors == 0 && p99 < targetMs;
@@ -66,7 +67,7 @@ public static class IngestScenario
 
             t.Row(level.ToString(CultureInfo.InvariantCulture), Fmt.Num(rate), Fmt.Ms(samples.Percentile(50)), Fmt.Ms(samples.Percentile(95)),
                 Fmt.Ms(p99), Fmt.Ms(samples.Max), errors.ToString(CultureInfo.InvariantCulture), meets ? "yes" : "no",
-                backlog < 0 ? "?" : Fmt.Int(backlog), $"{Fmt.Num(hostCpu, "0")}% / {Fmt.Num(azuriteCpu, "0")}%");
+                backlog < 0 ? "?" : Fmt.Int(backlog), $"{Fmt.Num(hostCpu, "0")}% / {Fmt.Num(azuriteCpu, "0")}% / {Fmt.Num(otherCpu, "0")}%");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {rate:0.0}/s, p50 {Fmt.Ms(samples.Percentile(50))}, p99 {Fmt.Ms(p99)}, errors {errors}, backlog {backlog}"));
             await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);

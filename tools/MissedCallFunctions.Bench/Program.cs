@@ -56,6 +56,9 @@ await using (var stack = await BenchStack.StartAsync(options))
             await LoadScenarios.WarmUpAsync(stack, options.Warmup);
             await MemoryScenario.RunAsync(stack, options.Recoveries, options.Concurrency, report);
             break;
+        case "tablescan":
+            await TableScanScenario.RunAsync(stack, options.ScanSizes, report);
+            break;
         case "all":
             await LoadScenarios.WarmUpAsync(stack, options.Warmup);
             await LoadScenarios.RunAsync(stack, "textback", options.Rate ?? 5, options.Calls, options.LossWindow, floor, report);

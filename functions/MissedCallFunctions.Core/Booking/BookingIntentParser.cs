@@ -129,7 +129,7 @@ public static class BookingIntentParser
         ["tmrw"] = "tomorrow", ["tmr"] = "tomorrow", ["tmrow"] = "tomorrow", ["tomoz"] = "tomorrow", ["2moro"] = "tomorrow",
         ["2morrow"] = "tomorrow", ["2mrw"] = "tomorrow", ["2mro"] = "tomorrow", ["tomorow"] = "tomorrow", ["tommorow"] = "tomorrow",
         ["tommorrow"] = "tomorrow", ["tomorro"] = "tomorrow", ["tmoro"] = "tomorrow", ["tomo"] = "tomorrow", ["tmw"] = "tomorrow",
-        ["2day"] = "today", ["tday"] = "today", ["2nite"] = "tonight", ["tonite"] = "tonight", ["2night"] = "tonight",
+        ["2day"] = "today", ["todays"] = "today", ["tomorrows"] = "tomorrow", ["tonights"] = "tonight", ["tday"] = "today", ["2nite"] = "tonight", ["tonite"] = "tonight", ["2night"] = "tonight",
         ["mon"] = "monday", ["tue"] = "tuesday", ["tues"] = "tuesday", ["wed"] = "wednesday", ["weds"] = "wednesday",
         ["wednes"] = "wednesday", ["wensday"] = "wednesday", ["wednsday"] = "wednesday", ["thu"] = "thursday", ["thur"] = "thursday",
         ["thurs"] = "thursday", ["thrs"] = "thursday", ["thursay"] = "thursday", ["fri"] = "friday", ["sat"] = "saturday",
@@ -173,7 +173,7 @@ public static class BookingIntentParser
     private static readonly (Regex Pattern, string Rule)[] CancelRules =
     [
         (Rx(@"\bcancel+(?:ing|ed|ation)?\b(?! (?:policy|fee|charge|charges|list))(?: (?:my|the|our|this|that|her|his|it|tomorrow|today|for))?"), "phrase 'cancel my appointment'"),
-        (Rx(@"\b(?:cant|cannot|can not|wont be able to|will not be able to|not able to|unable to|wont|will not|not going to|not gonna|no longer able to|am not going to) (?:make it|make (?:my|the|our) (?:appointment|booking)|come(?: in)?|attend|be there|be able to (?:come|make it|attend))\b(?! (?:in )?(?:until|till|til|before|after|at|on|\d))"), "phrase 'can't make it'"),
+        (Rx(@"\b(?:cant|cannot|can not|wont be able to|will not be able to|not able to|unable to|wont|will not|not going to|not gonna|no longer able to|am not going to) (?:make it|make (?:my|the|our) (?:appointment|booking)|come(?: in)?|attend|be there|be able to (?:come|make it|attend))\b(?! (?:in )?(?:until|till|til|before|after|\d))"), "phrase 'can't make it'"),
         (Rx(@"\bwont be (?:coming|there|in)\b|\bnot coming\b"), "phrase 'won't be coming'"),
     ];
 
@@ -242,6 +242,8 @@ public static class BookingIntentParser
     private static readonly Regex NegatedDay = Rx(
         @"\b(?:not|cant do|cant make|cant make it|cannot do|cannot make|can not do|busy|no good|not free|working|i work|work on|not available) (?:on )?(?:this |next )?(?:" + Weekday + @"|tomorrow|today)\b|\b(?:" + Weekday + @"|tomorrow|today) (?:is no good|is not good|isnt good|doesnt work|does not work|is bad|wont work|is out|im busy|i am busy|im working|no good|not good|is not possible|isnt possible)\b");
 
+    private static readonly Regex WorkingHours = Rx(@"\b(?:i |im )?(?:work|working|at work|on shift)(?: from)? \d{1,2}(?:h\d{2})?(?: ?[ap]m)? to \d{1,2}(?:h\d{2})?(?: ?[ap]m)?\b");
+
     private static readonly (Regex Pattern, string Rule, Func<DateOnly, (DateOnly From, DateOnly To)> Days)[] WeekRules =
     [
         (Rx(@"\b(?:early|beginning of|start of|first thing) next week\b"), "early next week", t => (NextMonday(t), NextMonday(t).AddDays(1))),
@@ -276,7 +278,7 @@ public static class BookingIntentParser
 
     private static readonly Regex Before = Rx(@"\b(?:before|by|until|till|til|up to|no later than|earlier than|antes de las?) (?:(?<word>work|school|lunch|noon|midday)\b|" + T(1) + @"\b)");
 
-    private static readonly Regex AtTime = Rx(@"\b(?:at|around|about|approx|approximately|roughly|for|a las?|say) (?:(?<word>noon|midday)\b|" + T(1) + @"\b(?! ?(?:st|nd|rd|th|days?|weeks?|hours?|hrs?|mins?|minutes?|people|kids|children|of|the)\b))");
+    private static readonly Regex AtTime = Rx(@"\b(?:at|around|about|approx|approximately|roughly|for|a las?|say|(?:it|back|forward|appointment|that|this) to) (?:(?<word>noon|midday)\b|" + T(1) + @"\b(?! ?(?:st|nd|rd|th|days?|weeks?|hours?|hrs?|mins?|minutes?|people|kids|children|of|the)\b))");
 
     private static readonly Regex ExactTime = Rx(@"\b(?<h1>\d{1,2})(?:h(?<m1>\d{2}) ?(?<ap1>am|pm)?|(?: ?(?<ap1>am|pm)|(?<ap1>a|p))\b)|\b(?<word>noon|midday)\b");
 
@@ -367,6 +369,13 @@ public static class BookingIntentParser
 
         var rejected = NoneOfOffers.Match(t) is { Success: true } none ? none.Value : null;
 
+        // "instead" after an offer turns the offer down; without offers it moves an existing appointment.
+        if (offers.Count > 0 && reschedule is not null && reschedule.EndsWith("instead", StringComparison.Ordinal))
+        {
+            rejected ??= reschedule;
+            reschedule = null;
+        }
+
         // 6. Firm declines.
         if (StrongDecline.Match(t) is { Success: true } strong && reschedule is null && rejected is null)
         {
@@ -444,7 +453,8 @@ public static class BookingIntentParser
             return string.Empty;
         }
 
-        var s = text.ToLowerInvariant();
+        var s = text.ToLowerInvariant().Replace("\U0001F44D", " ok ", StringComparison.Ordinal).Replace("\U0001F44C", " ok ", StringComparison.Ordinal)
+            .Replace("\u2705", " yes ", StringComparison.Ordinal);
         s = PreTime.Replace(s, "$1h$2");
         s = PreMeridiem.Replace(s, "$1m");
         s = PreDate.Replace(s, " $1dm$2 ");
@@ -622,8 +632,9 @@ public static class BookingIntentParser
         var ranges = new List<(DateOnly From, DateOnly To)>();
         var bareWeekdays = new List<DayOfWeek>();
 
-        // Days the patient rules out are not days they ask for.
+        // Days the patient rules out are not days they ask for, nor are their working hours.
         var text = NegatedDay.Replace(t, " ");
+        text = WorkingHours.Replace(text, " ");
 
         // Calendar dates first, so their numbers are not read as times.
         text = Consume(text, DayMonth, m => DateFor(today, MonthNumber(m.Groups["m"].Value), Int(m.Groups["d"].Value)), dates, rules, "date");
@@ -782,7 +793,7 @@ public static class BookingIntentParser
             source = Blank(source, before);
         }
 
-        if (from is null && to is null)
+        // An exact time ("at 8", "2pm"), alone or inside the after/before bounds.
         {
             foreach (var pattern in new[] { AtTime, ExactTime, DayThenHour })
             {
@@ -840,6 +851,16 @@ public static class BookingIntentParser
         {
             var lower = p.Hour >= 1 ? p.AddHours(-1) : new TimeOnly(0, 0);
             var upper = p.Hour <= 22 ? p.AddHours(1) : new TimeOnly(23, 59);
+            if (from is { } afterBound && afterBound <= p)
+            {
+                lower = afterBound > lower ? afterBound : lower;
+            }
+
+            if (to is { } beforeBound && beforeBound > p)
+            {
+                upper = beforeBound < upper ? beforeBound : upper;
+            }
+
             return (new Times(lower, upper, p), string.Join(" + ", rules));
         }
 

@@ -166,10 +166,18 @@ public static class ClinicConfigValidator
                 errors.Add($"escalationLadder[{i}].afterBusinessDays: must be between 0 and 30.");
             }
 
-            if (step.Template is { } template && !clinic.Templates.ContainsKey(template))
+            if (step.Template is { } template && Messaging.MessageTemplates.Find(clinic, template) is null)
             {
-                errors.Add($"escalationLadder[{i}].template: '{template}' is not in templates.");
+                errors.Add($"escalationLadder[{i}].template: '{template}' is neither in templates nor a built-in template.");
             }
+        }
+
+        // Templates must parse and every text a patient can get must pass the content rules (clinic name, opt-out
+        // wording, no clinical words, length), checked with worst-case sample values.
+        errors.AddRange(Messaging.MessageTemplates.Validate(clinic));
+        if (errors.Count == 0 && !string.IsNullOrWhiteSpace(clinic.Name) && TimeZoneInfo.TryFindSystemTimeZoneById(clinic.TimeZone ?? string.Empty, out _))
+        {
+            errors.AddRange(Messaging.MessageTemplates.ValidateContent(clinic));
         }
 
         if (clinic.AverageAppointmentValue < 0)

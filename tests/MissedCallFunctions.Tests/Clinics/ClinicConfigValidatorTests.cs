@@ -71,6 +71,37 @@ public sealed class ClinicConfigValidatorTests
     }
 }
 
+public sealed class ClinicTemplateValidationTests
+{
+    [Fact]
+    public void Validate_TemplateWithClinicalWordsAndNoOptOut_RejectedAtLoad()
+    {
+        var clinic = TestData.UkClinic with
+        {
+            Templates = new Dictionary<string, string>(TestData.UkClinic.Templates)
+            {
+                ["textBack"] = "Hi{firstNameWithSpace}, {clinicName} here about your root canal treatment.",
+            },
+        };
+
+        var errors = ClinicConfigValidator.Validate(clinic);
+
+        Assert.Contains(errors, e => e.StartsWith("templates.textBack:", StringComparison.Ordinal) && e.Contains("clinical", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains(errors, e => e.StartsWith("templates.textBack:", StringComparison.Ordinal) && e.Contains("opt", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public void Validate_UnknownPlaceholder_RejectedAtLoad()
+    {
+        var clinic = TestData.UkClinic with
+        {
+            Templates = new Dictionary<string, string>(TestData.UkClinic.Templates) { ["followUp"] = "{clinicName}: hello {patientDiagnosis}. Reply STOP to opt out." },
+        };
+
+        Assert.Contains(ClinicConfigValidator.Validate(clinic), e => e.StartsWith("templates.followUp:", StringComparison.Ordinal));
+    }
+}
+
 /// <summary>The clinic directory on real tables.</summary>
 public sealed class TableClinicDirectoryTests : IAsyncLifetime
 {

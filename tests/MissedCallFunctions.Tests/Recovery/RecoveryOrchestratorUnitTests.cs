@@ -1,0 +1,95 @@
+using Microsoft.DurableTask;
+using MissedCallFunctions.Recovery;
+using MissedCallFunctions.Staff;
+using MissedCallFunctions.Tests.Infrastructure;
+using NSubstitute;
+
+namespace MissedCallFunctions.Tests.Recovery;
+
+/// <summary>The orchestrator against a substituted context: the decisions that take hours to see on the real engine.</summary>
+public sealed class RecoveryOrchestratorUnitTests
+{
+    private readonly TaskOrchestrationContext _context = Substitute.For<TaskOrchestrationContext>();
+    private readonly List<DateTime> _timers = [];
+    private readonly List<TimelineRequest> _timeline = [];
+    private readonly List<PatientSmsRequest> _texts = [];
+
+    public RecoveryOrchestratorUnitTests()
+    {
+        _context.NewGuid().Returns(_ => Guid.NewGuid());
+        // The doorbell never rings in these tests: a wait that never completes (an unconfigured Task would be completed).
+        _context.WaitForExternalEvent<string>(RecoveryNames.Doorbell, Arg.Any<CancellationToken>()).Returns(new TaskCompletionSource<string>().Task);
+        _context.CreateTimer(Arg.Any<DateTime>(), Arg.Any<CancellationToken>()).Returns(call =>
+        {
+            var fireAt = call.Arg<DateTime>();
+            _timers.Add(fireAt);
+            _context.CurrentUtcDateTime.Returns(fireAt); // the timer fired: time moves on
+            return Task.CompletedTask;
+        });
+        _context.CallActivityAsync<IReadOnlyList<InboxItem>>(Arg.Is<TaskName>(n => n.Name == RecoveryActivityNames.TakeInbox), Arg.Any<object?>(), Arg.Any<TaskOptions?>())
+            .Returns(Task.FromResult<IReadOnlyList<InboxItem>>([]));
+        _context.CallActivityAsync<PatientSmsResult>(Arg.Any<TaskName>(), Arg.Any<object?>(), Arg.Any<TaskOptions?>()).Returns(call =>
+        {
+            _texts.Add((PatientSmsRequest)call.ArgAt<object?>(1)!);
+            return Task.FromResult(new PatientSmsResult(PatientSmsStatus.Sent, "m-" + _texts.Count, "accepted"));
+        });
+        _context.CallActivityAsync<bool>(Arg.Any<TaskName>(), Arg.Any<object?>(), Arg.Any<TaskOptions?>()).Returns(call =>
+        {
+            if (call.ArgAt<object?>(1) is TimelineRequest entry)
+            {
+                _timeline.Add(entry);
+            }
+
+            return Task.FromResult(true);
+        });
+        _context.CallActivityAsync<StaffTask>(Arg.Any<TaskName>(), Arg.Any<object?>(), Arg.Any<TaskOptions?>())
+            .Returns(Task.FromResult<StaffTask>(null!));
+        _context.CallActivityAsync<int>(Arg.Any<TaskName>(), Arg.Any<object?>(), Arg.Any<TaskOptions?>()).Returns(Task.FromResult(1));
+    }
+
+    private static RecoveryInput Input(DateTimeOffset callAt) => new("mc-test", TestData.UkClinicNumber, TestData.UkMobile, "sam jones",
+        "generic:evt-1", callAt, TestData.UkClinic, "https://dash.example/clinic");
+
+    [Fact]
+    public async Task Run_CallAtTenPm_TextBackNowAfterHours_FollowUpDeferredToEightAm()
+    {
+        // 22:00 in London (GMT in November): the text-back is conversational and goes now; the nudge due at 22:30 waits.
+        var callAt = new DateTimeOffset(2026, 11, 26, 22, 0, 0, TimeSpan.Zero);
+        _context.CurrentUtcDateTime.Returns(callAt.UtcDateTime);
+
+        var result = await new MissedCallRecoveryOrchestrator().RunAsync(_context, Input(callAt));
+
+        Assert.Equal(RecoveryOutcome.NoResponse, result.Outcome);
+        Assert.Equal("text-back-after-hours", _texts[0].TimelineKind);
+        Assert.StartsWith("Hi Sam,", _texts[0].Body, StringComparison.Ordinal);
+        Assert.Equal(new DateTime(2026, 11, 27, 8, 0, 0, DateTimeKind.Utc), _timers[0]);
+        var deferred = Assert.Single(_timeline, t => t.Entry.Kind == "deferred");
+        Assert.Contains("outside sending hours 08:00-21:00 Europe/London", deferred.Entry.Detail, StringComparison.Ordinal);
+        Assert.Equal("follow-up", _texts[1].TimelineKind);
+    }
+
+    [Fact]
+    public async Task Run_EveryText_HasItsOwnRepeatabilityIdAndStepKey()
+    {
+        var callAt = new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero);
+        _context.CurrentUtcDateTime.Returns(callAt.UtcDateTime);
+
+        await new MissedCallRecoveryOrchestrator().RunAsync(_context, Input(callAt));
+
+        Assert.Equal(_texts.Count, _texts.Select(t => t.RepeatabilityRequestId).Distinct().Count());
+        Assert.Equal(_texts.Count, _texts.Select(t => t.StepKey).Distinct().Count());
+        Assert.All(_texts, t => Assert.Equal(TestData.UkClinicNumber, t.From));
+    }
+
+    [Fact]
+    public async Task Run_ManagerStep_WaitsForTheEndOfTheNextBusinessDay()
+    {
+        // Friday 27 Nov 2026, 16:00: the next business day is Saturday, open 09:00-13:00.
+        var callAt = new DateTimeOffset(2026, 11, 27, 16, 0, 0, TimeSpan.Zero);
+        _context.CurrentUtcDateTime.Returns(callAt.UtcDateTime);
+
+        await new MissedCallRecoveryOrchestrator().RunAsync(_context, Input(callAt));
+
+        Assert.Equal(new DateTime(2026, 11, 28, 13, 0, 0, DateTimeKind.Utc), _timers[^1]);
+    }
+}
