@@ -36,8 +36,9 @@ public sealed class BenchStack : IAsyncDisposable
     private int _nextCaller;
     private long _textsSent;
 
-    private BenchStack(AzuriteLauncher azurite, WebApplication app, Uri baseAddress, string queueName, string clinicsFile, HashSet<string> reserved)
+    private BenchStack(AzuriteLauncher azurite, WebApplication app, Uri baseAddress, string queueName, string clinicsFile, HashSet<string> reserved, string runId)
     {
+        RunId = runId;
         Azurite = azurite;
         App = app;
         BaseAddress = baseAddress;
@@ -61,6 +62,9 @@ public sealed class BenchStack : IAsyncDisposable
     }
 
     public AzuriteLauncher Azurite { get; }
+
+    /// <summary>In this run's table prefix, queue name and task hub name.</summary>
+    public string RunId { get; }
 
     public WebApplication App { get; }
 
@@ -114,7 +118,7 @@ public sealed class BenchStack : IAsyncDisposable
             }).ConfigureAwait(false);
             await app.StartAsync().ConfigureAwait(false);
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            var stack = new BenchStack(azurite, app, new Uri(address), queueName, clinicsFile, reserved);
+            var stack = new BenchStack(azurite, app, new Uri(address), queueName, clinicsFile, reserved, id);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Stack up in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s: host {address} (pid {Environment.ProcessId}), Azurite pid {azurite.ProcessId} (queue port {azurite.QueuePort}), processor {(options.Processor ? "on" : "off")}, ladder first step after {options.LadderFirstStep}."));
             return stack;

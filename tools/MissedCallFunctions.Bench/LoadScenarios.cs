@@ -58,9 +58,11 @@ public static class LoadScenarios
     /// Issues <paramref name="count"/> calls at <paramref name="rate"/>/s on a schedule kept by a dedicated thread,
     /// whatever the responses do (open loop: many in flight when the host slows down), then waits for the texts.
     /// </summary>
-    public static async Task RunAsync(BenchStack stack, string name, double rate, int count, TimeSpan lossWindow, FloorResult? floor, Report report)
+    public static async Task RunAsync(BenchStack stack, string name, double rate, int count, TimeSpan lossWindow, FloorResult? floor, Report report,
+        StorageTrace? trace = null)
     {
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {count} missed calls at {rate:0.##}/s (open loop)..."));
+        trace?.Start();
         var cpu = new CpuMeter(stack.Azurite.ProcessId);
         var records = new CallRecord[count];
         var inFlight = new Task[count];
@@ -135,6 +137,7 @@ public static class LoadScenarios
         }
 
         var cpuUse = cpu.Describe();
+        trace?.Stop();
         var accept = new Samples();
         var acceptFromSchedule = new Samples();
         var textBack = new Samples();
@@ -195,6 +198,10 @@ public static class LoadScenarios
         }
 
         report.Add(t);
+        if (trace is not null)
+        {
+            report.Add(trace.ToTable($"{name}: outgoing calls of the host process during the run (--trace-storage)", accepted));
+        }
     }
 
     private static async Task SendAsync(BenchStack stack, CallRecord record)

@@ -26,6 +26,7 @@ Machine.Print();
 var report = new Report();
 await using (var stack = await BenchStack.StartAsync(options))
 {
+    using var trace = options.TraceStorage ? new StorageTrace(stack, stack.RunId) : null;
     FloorResult? floor = null;
     if (options.Floor || options.Scenario is "floor" or "all")
     {
@@ -38,7 +39,7 @@ await using (var stack = await BenchStack.StartAsync(options))
             break;
         case "textback":
             await LoadScenarios.WarmUpAsync(stack, options.Warmup);
-            await LoadScenarios.RunAsync(stack, "textback", options.Rate ?? 5, options.Calls, options.LossWindow, floor, report);
+            await LoadScenarios.RunAsync(stack, "textback", options.Rate ?? 5, options.Calls, options.LossWindow, floor, report, trace);
             break;
         case "steady":
             await LoadScenarios.WarmUpAsync(stack, options.Warmup);
@@ -61,7 +62,7 @@ await using (var stack = await BenchStack.StartAsync(options))
             break;
         case "all":
             await LoadScenarios.WarmUpAsync(stack, options.Warmup);
-            await LoadScenarios.RunAsync(stack, "textback", options.Rate ?? 5, options.Calls, options.LossWindow, floor, report);
+            await LoadScenarios.RunAsync(stack, "textback", options.Rate ?? 5, options.Calls, options.LossWindow, floor, report, trace);
             await RunRateAsync("steady", options.SteadyRate, options.SteadySeconds);
             if (options.WithBurst)
             {
@@ -72,7 +73,7 @@ await using (var stack = await BenchStack.StartAsync(options))
     }
 
     Task RunRateAsync(string name, double rate, double seconds)
-        => LoadScenarios.RunAsync(stack, name, rate, (int)Math.Round(rate * seconds), options.LossWindow, floor, report);
+        => LoadScenarios.RunAsync(stack, name, rate, (int)Math.Round(rate * seconds), options.LossWindow, floor, report, trace);
 }
 
 if (options.Markdown is { } path)

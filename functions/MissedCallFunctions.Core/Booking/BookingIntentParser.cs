@@ -197,7 +197,7 @@ public static class BookingIntentParser
         @"^(?:no|not now|not yet|not today|maybe later|later|another time|some other time|maybe another time|not at the moment|not right now|no not now)(?: sorry| thanks| thank you)*$|\b(?:not (?:right )?now|not at the moment|not at this time|maybe (?:later|another time|some other time|next time)|some other time|(?:ill|i will|let me) (?:think|get back|check|let you know|look|see)|ill (?:text|message|get back|be in touch)|will (?:let you know|get back))\b");
 
     private static readonly Regex NoneOfOffers = Rx(
-        @"\b(?:none of (?:those|these|them|the above|the times|the options)|neither|(?:those|these|that|them|they) (?:dont|wont|do not|will not|doesnt|dont really|arent|are not|dont quite|wouldnt) (?:work|suit|fit|good)|(?:cant|cannot|can not) (?:do|make) (?:any|either|those|these|them|that)|(?:any|anything|something|nothing) (?:else|other|later|earlier|sooner)|other (?:times|days|options|slots|dates)|(?:too|bit) (?:early|late|soon)|later (?:one|time|slot|in the day|date)|earlier (?:time|slot|date|one)|no good for me|not good for me)\b");
+        @"\b(?:none of (?:those|these|them|the above|the times|the options)|neither|(?:those|these|that|them|they)(?: times?| days?| slots?| options?| ones?| dates?)? (?:dont|wont|do not|will not|doesnt|dont really|arent|are not|dont quite|wouldnt) (?:work|suit|fit|good)|(?:cant|cannot|can not) (?:do|make) (?:any|either|those|these|them|that)|(?:any|anything|something|nothing) (?:else|other|later|earlier|sooner)|other (?:times|days|options|slots|dates)|(?:too|bit) (?:early|late|soon)|later (?:one|time|slot|in the day|date)|earlier (?:time|slot|date|one)|no good for me|not good for me)\b");
 
     private static readonly Regex BookingWords = Rx(
         @"\b(?:book|booking|booked|appointment|appointments|slot|slots|schedule|come in|come by|pop in|pop by|get in|be seen|see (?:the|a|someone|somebody|dr|doctor|dentist|hygienist|nurse)|check ?up|cleaning|clean|consult|consultation|visit|available|availability|openings?|spaces?|earliest|soonest|asap|first available|next available|sign me up|fit me in|squeeze me in|get me in|make an|i need (?:to|a|an)|need to (?:come|see|get|book)|want to (?:come|see|get|book)|like to (?:come|see|get|book|make)|when can i|when can you|what do you have|whats available|what have you got)\b");
@@ -248,6 +248,8 @@ public static class BookingIntentParser
     [
         (Rx(@"\b(?:early|beginning of|start of|first thing) next week\b"), "early next week", t => (NextMonday(t), NextMonday(t).AddDays(1))),
         (Rx(@"\b(?:late|later|end of|latter part of|towards the end of) next week\b"), "end of next week", t => (NextMonday(t).AddDays(3), NextMonday(t).AddDays(4))),
+        (Rx(@"\b(?:the )?weekend after next\b"), "weekend after next", t => (NextMonday(t).AddDays(12), NextMonday(t).AddDays(13))),
+        (Rx(@"\bthis week or next(?: week| one)?\b"), "this week or next", t => (t, NextMonday(t).AddDays(4))),
         (Rx(@"\bnext weekend\b"), "next weekend", t => (NextMonday(t).AddDays(5), NextMonday(t).AddDays(6))),
         (Rx(@"\b(?:the )?week after next\b"), "week after next", t => (NextMonday(t).AddDays(7), NextMonday(t).AddDays(11))),
         (Rx(@"\b(?:next|following|the following|coming) week\b|\bsemana que viene\b|\bproxima semana\b"), "next week", t => (NextMonday(t), NextMonday(t).AddDays(4))),
@@ -275,6 +277,8 @@ public static class BookingIntentParser
         @"\b(?:(?<between>between|from|btwn|anytime between|any time between) )?" + T(1) + @" ?(?:and|to|till|until|til|through|or) " + T(2) + @"\b(?! ?(?:days?|weeks?|hours?|hrs?|mins?|minutes?|people|kids|children|of))");
 
     private static readonly Regex After = Rx(@"\b(?:after|from|past|not before|no earlier than|later than|anytime after|any time after|sometime after|some time after|starting at|start at|despues de las?) (?:(?<word>work|school|lunch|dinner)\b|" + T(1) + @"\b)");
+
+    private static readonly Regex AfterPostfix = Rx(@"\b" + T(1) + @" (?:onwards|onward|or later|and later|or after|and after|on wards)\b");
 
     private static readonly Regex Before = Rx(@"\b(?:before|by|until|till|til|up to|no later than|earlier than|antes de las?) (?:(?<word>work|school|lunch|noon|midday)\b|" + T(1) + @"\b)");
 
@@ -488,7 +492,7 @@ public static class BookingIntentParser
         return s;
     }
 
-    private static readonly Regex PreTime = Rx(@"\b(\d{1,2})[:.](\d{2})\b");
+    private static readonly Regex PreTime = Rx(@"\b(\d{1,2})[:.](\d{2})(?!\d)");
     private static readonly Regex PreMeridiem = Rx(@"\b([ap])\.\s?m\b\.?");
     private static readonly Regex PreDate = Rx(@"\b(\d{1,2})/(\d{1,2})(?:/\d{2,4})?\b");
     private static readonly Regex PreRange = Rx(@"(\d)\s*[-–]\s*(\d)");
@@ -779,11 +783,14 @@ public static class BookingIntentParser
         TimeOnly? preferred = null;
         var rules = new List<string>();
 
-        if (After.Match(source) is { Success: true } after && (WordTime(after, after: true) ?? Hour(after, 1, pmContext, amContext, out _)) is { } afterTime)
+        foreach (var pattern in new[] { After, AfterPostfix })
         {
-            from = afterTime;
-            rules.Add($"after {Fmt(afterTime)}");
-            source = Blank(source, after);
+            if (pattern.Match(source) is { Success: true } after && (WordTime(after, after: true) ?? Hour(after, 1, pmContext, amContext, out _)) is { } afterTime)
+            {
+                from = from is null || afterTime > from ? afterTime : from;
+                rules.Add($"after {Fmt(afterTime)}");
+                source = Blank(source, after);
+            }
         }
 
         if (Before.Match(source) is { Success: true } before && (WordTime(before, after: false) ?? Hour(before, 1, pmContext, amContext, out _)) is { } beforeTime)
