@@ -49,6 +49,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<ISmsOutbox, TableSmsOutbox>();
         services.TryAddSingleton<IStaffTaskStore, TableStaffTaskStore>();
         services.TryAddSingleton<IConversationStore, TableConversationStore>();
+        services.TryAddSingleton<Contacts.IContactDirectory, Contacts.TableContactDirectory>();
         services.TryAddSingleton<RecoveryCoordinator>();
         services.TryAddSingleton<TakeInboxActivity>();
         services.TryAddSingleton<SendPatientSmsActivity>();

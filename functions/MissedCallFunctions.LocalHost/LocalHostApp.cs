@@ -115,6 +115,8 @@ public static class LocalHostApp
             LocalSmsSandbox.Map(app);
         }
 
+        app.MapPost("/api/admin/clinics/{clinicId}/contacts",
+            (HttpRequest request, string clinicId, ClinicAdminHttpHandler handler, CancellationToken ct) => handler.ImportContactsAsync(request, clinicId, ct));
         app.MapGet("/api/admin/clinics/{clinicId}/calls",
             (string clinicId, int? limit, ClinicAdminHttpHandler handler, CancellationToken ct) => handler.RecentCallsAsync(clinicId, limit, ct));
     }

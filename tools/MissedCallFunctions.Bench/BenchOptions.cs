@@ -16,7 +16,7 @@ public sealed class BenchOptions
                      concurrency ramp (--levels 1,2,4,8,16,32,64), --seconds S per level (default 15)
           floor      bare ACS-sandbox POST, Storage queue send+receive, table insert, GET /health: p50/p99 each
           memory     --recoveries N (default 10000) recoveries left waiting for a reply: host working set before/after,
-                     Azurite RSS, time to start them all
+                     Azurite RSS, time to start them all (--concurrency N requests in flight, --rate R paces them)
           tablescan  diagnostic: Azurite partition-query and point-read time against table size (--scan-sizes 1000,10000,50000)
           all        floor + textback (--calls) + steady (--steady-rate, --steady-seconds) [+ burst with --with-burst]
 

@@ -291,6 +291,25 @@ public sealed class BenchStack : IAsyncDisposable
     {
         Sandbox.MessageSent -= OnMessageSent;
         Http.Dispose();
+
+        // The results are printed: the Durable worker's cancellation noise while the host stops is not of interest.
+        Console.WriteLine("Stopping the host and Azurite (their shutdown logs are not shown)...");
+        var (stdout, stderr) = (Console.Out, Console.Error);
+        Console.SetOut(TextWriter.Null);
+        Console.SetError(TextWriter.Null);
+        try
+        {
+            await StopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            Console.SetOut(stdout);
+            Console.SetError(stderr);
+        }
+    }
+
+    private async Task StopAsync()
+    {
         using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20)))
         {
             try

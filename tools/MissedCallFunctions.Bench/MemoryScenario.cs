@@ -11,7 +11,8 @@ namespace MissedCallFunctions.Bench;
 /// </summary>
 public static class MemoryScenario
 {
-    public static async Task RunAsync(BenchStack stack, int recoveries, int concurrency, Report report)
+    /// <param name="rate">Paces the calls (per second) when set; otherwise as fast as <paramref name="concurrency"/> requests allow.</param>
+    public static async Task RunAsync(BenchStack stack, int recoveries, int concurrency, double? rate, Report report)
     {
         var before = await SettledWorkingSetAsync().ConfigureAwait(false);
         var beforeManaged = GC.GetTotalMemory(forceFullCollection: false);
@@ -33,6 +34,16 @@ public static class MemoryScenario
             int i;
             while ((i = Interlocked.Increment(ref next)) < recoveries)
             {
+                if (rate is { } r && r > 0)
+                {
+                    var due = start + (long)(i / r * Stopwatch.Frequency);
+                    var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+                    if (wait > TimeSpan.Zero)
+                    {
+                        await Task.Delay(wait).ConfigureAwait(false);
+                    }
+                }
+
                 var attempts = 0;
                 while (true)
                 {
@@ -120,7 +131,7 @@ public static class MemoryScenario
 
         var t = new Table(string.Create(CultureInfo.InvariantCulture, $"memory: {Fmt.Int(recoveries)} recoveries waiting for a reply"), "measurement", "value");
         t.Row("recoveries requested (distinct callers)", Fmt.Int(recoveries));
-        t.Row("ingest: all calls accepted after", string.Create(CultureInfo.InvariantCulture, $"{ingestDone.TotalSeconds:0.0} s ({recoveries / Math.Max(ingestDone.TotalSeconds, 1e-9):0} calls/s, {concurrency} in flight)"));
+        t.Row("ingest: all calls accepted after", string.Create(CultureInfo.InvariantCulture, $"{ingestDone.TotalSeconds:0.0} s ({recoveries / Math.Max(ingestDone.TotalSeconds, 1e-9):0.0} calls/s, at most {concurrency} in flight{(rate is { } pace ? $", paced at {pace:0.##}/s" : ", unpaced")})"));
         t.Row("text-backs sent (recovery started and reached its wait)", $"{Fmt.Int(texted)} / {Fmt.Int(recoveries)}{(stalled ? " (stalled)" : string.Empty)}");
         t.Row("time to start them all (first request -> last text-back)", string.Create(CultureInfo.InvariantCulture,
             $"{toLastText.TotalSeconds:0.0} s ({texted / Math.Max(toLastText.TotalSeconds, 1e-9):0.0} recoveries/s)"));

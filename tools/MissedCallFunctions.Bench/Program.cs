@@ -55,7 +55,7 @@ await using (var stack = await BenchStack.StartAsync(options))
             break;
         case "memory":
             await LoadScenarios.WarmUpAsync(stack, options.Warmup);
-            await MemoryScenario.RunAsync(stack, options.Recoveries, options.Concurrency, report);
+            await MemoryScenario.RunAsync(stack, options.Recoveries, options.Concurrency, options.Rate, report);
             break;
         case "tablescan":
             await TableScanScenario.RunAsync(stack, options.ScanSizes, report);

@@ -111,8 +111,40 @@ public sealed class IngestHttpHandler(CallEventIngestor ingestor, IOptions<Inges
 }
 
 /// <summary>Admin: loads a clinics file into Table Storage after validating it; shows recent call decisions.</summary>
-public sealed class ClinicAdminHttpHandler(Clinics.IClinicDirectory directory, Triage.ICallRecords records)
+public sealed class ClinicAdminHttpHandler(Clinics.IClinicDirectory directory, Triage.ICallRecords records, Contacts.IContactDirectory contacts)
 {
+    /// <summary>Imports the clinic's known patients from the practice's CSV export (text/csv, at most 5 MiB).</summary>
+    public async Task<IResult> ImportContactsAsync(HttpRequest request, string clinicId, CancellationToken cancellationToken)
+    {
+        var clinic = await directory.GetAsync(clinicId, cancellationToken).ConfigureAwait(false);
+        if (clinic is null)
+        {
+            return HttpProblems.Problem(404, "Unknown clinic", "No clinic has that id.");
+        }
+
+        if (request.ContentType is null || !request.ContentType.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase))
+        {
+            return HttpProblems.Problem(415, "Unsupported content type", "Post the contacts as text/csv.");
+        }
+
+        var body = await IngestHttpHandler.ReadBodyAsync(request, 5 * 1024 * 1024, cancellationToken).ConfigureAwait(false);
+        if (body is null)
+        {
+            return HttpProblems.Problem(413, "Payload too large", "The contacts file is limited to 5 MiB.");
+        }
+
+        var (parsed, errors) = Contacts.ContactCsv.Parse(System.Text.Encoding.UTF8.GetString(body), clinic.Id, clinic.Country,
+            TimeZoneInfo.FindSystemTimeZoneById(clinic.TimeZone));
+        if (errors.Count > 0)
+        {
+            return HttpProblems.Problem(400, "Invalid contacts file", $"{errors.Count} problem(s) found; nothing was imported.",
+                new Dictionary<string, object?> { ["errors"] = errors });
+        }
+
+        await contacts.SaveAsync(parsed, cancellationToken).ConfigureAwait(false);
+        return Results.Ok(new { imported = parsed.Count });
+    }
+
     public async Task<IResult> RecentCallsAsync(string clinicId, int? limit, CancellationToken cancellationToken)
     {
         if (await directory.GetAsync(clinicId, cancellationToken).ConfigureAwait(false) is null)

@@ -37,6 +37,8 @@ public static class MessageTemplates
 {
     public const string TextBack = "textBack";
     public const string TextBackAfterHours = "textBackAfterHours";
+    /// <summary>For known patients (in the clinic's contacts) while the clinic is open.</summary>
+    public const string TextBackReturning = "textBackReturning";
     public const string FollowUp = "followUp";
     public const string OptOutConfirmation = "optOutConfirmation";
     public const string HelpReply = "helpReply";
@@ -55,6 +57,7 @@ public static class MessageTemplates
     {
         [TextBack] = "Hi{firstNameWithSpace}, this is {clinicName}. Sorry we missed your call. How can we help? Reply here or book online: {bookingLink} Reply STOP to opt out.",
         [TextBackAfterHours] = "Hi{firstNameWithSpace}, this is {clinicName}. Sorry we missed your call, we're closed right now ({openingHours}). Reply here and we'll get back to you when we open. {emergencyGuidance} Reply STOP to opt out.",
+        [TextBackReturning] = "Hi{firstNameWithSpace}, it's {clinicName}. Sorry we missed your call! How can we help today? Just reply here. Reply STOP to opt out.",
         [FollowUp] = "Hi{firstNameWithSpace}, {clinicName} here again. Would you like us to call you back? Just reply, or book online: {bookingLink} Reply STOP to opt out.",
         [OptOutConfirmation] = "You're opted out of texts from {clinicName}. Reply START to opt back in.",
         [HelpReply] = "{clinicName}: for help, call us on this number ({openingHours}). Msg & data rates may apply. Reply STOP to opt out.",
@@ -528,9 +531,10 @@ public static class TextBackComposer
     /// Picks textBack or textBackAfterHours (the clinic's own, else the built-in default) and renders it.
     /// Only clinic data and a sanitised first name go in: nothing the patient wrote is ever echoed back.
     /// </summary>
-    public static ComposedText Compose(ClinicConfig clinic, string? callerFirstName, bool afterHours)
+    public static ComposedText Compose(ClinicConfig clinic, string? callerFirstName, bool afterHours, bool knownPatient = false)
     {
-        var name = afterHours ? MessageTemplates.TextBackAfterHours : MessageTemplates.TextBack;
+        // After hours the emergency guidance matters more than the greeting, so known patients get it too.
+        var name = afterHours ? MessageTemplates.TextBackAfterHours : knownPatient ? MessageTemplates.TextBackReturning : MessageTemplates.TextBack;
         var text = MessageTemplates.RenderNamed(clinic, name, new TemplateValues { FirstName = callerFirstName });
         return new(name, text, !MessageTemplates.IsClinicTemplate(clinic, name));
     }

@@ -59,7 +59,7 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
         }
 
         var afterHours = !ClinicCalendar.IsOpen(_clinic, Now);
-        var textBack = TextBackComposer.Compose(_clinic, MessageTemplates.SanitizeFirstName(input.CallerName), afterHours);
+        var textBack = TextBackComposer.Compose(_clinic, MessageTemplates.SanitizeFirstName(input.CallerName), afterHours, input.KnownPatient);
         var sent = await SendToPatientAsync("01-textback", textBack.Text, afterHours ? "text-back-after-hours" : "text-back");
         switch (sent.Status)
         {

@@ -14,7 +14,8 @@ public sealed record MissedCall(
     string? CallerName,
     string MessageId,
     DateTimeOffset OccurredAt,
-    DateTimeOffset ReceivedAt);
+    DateTimeOffset ReceivedAt,
+    bool KnownPatient = false);
 
 /// <summary>
 /// The Durable engine as the use cases see it. Passed in per call because each host gets its client differently
@@ -180,8 +181,9 @@ public sealed partial class RecoveryCoordinator(
         // Ladder timings count from the call; a provider clock far off ours (or a replayed old event) counts from receipt.
         var callAt = (call.ReceivedAt - call.OccurredAt).Duration() < TimeSpan.FromMinutes(5) ? call.OccurredAt : call.ReceivedAt;
         var input = new RecoveryInput(instanceId, call.ClinicNumber, call.CallerNumber, call.CallerName, call.MessageId, callAt,
-            clinic with { Webhooks = new ClinicWebhookSecrets() }, // secrets stay out of orchestration history
-            options.Value.TaskLinkBase);
+            clinic with { Webhooks = new ClinicWebhookSecrets(), StaffAccessTokens = [] }, // secrets stay out of orchestration history
+            options.Value.TaskLinkBase,
+            call.KnownPatient);
         if (await orchestrations.StartAsync(input, cancellationToken).ConfigureAwait(false))
         {
             LogStarted(logger, instanceId, call.ClinicId, PhoneNumberTools.Mask(call.CallerNumber));

@@ -57,7 +57,8 @@ public sealed record RecoveryInput(
     string MissedCallMessageId,
     DateTimeOffset CallAt,
     ClinicConfig Clinic,
-    string TaskLinkBase);
+    string TaskLinkBase,
+    bool KnownPatient = false);
 
 public sealed record RecoveryResult(RecoveryOutcome Outcome, DateTimeOffset EndedAt, string Detail, int TextsSent);
 

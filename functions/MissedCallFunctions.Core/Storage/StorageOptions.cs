@@ -47,9 +47,10 @@ public static class TableNames
     public const string StaffTasks = "StaffTasks";
     public const string Conversations = "Conversations";
     public const string InboundLedger = "InboundLedger";
+    public const string Contacts = "Contacts";
 
     public static IReadOnlyList<string> All { get; } =
-        [Clinics, ClinicNumbers, CallAudit, Calls, OptOuts, IngestLedger, Recoveries, RecoveryInbox, Timeline, SmsOutbox, StaffTasks, Conversations, InboundLedger];
+        [Clinics, ClinicNumbers, CallAudit, Calls, OptOuts, IngestLedger, Recoveries, RecoveryInbox, Timeline, SmsOutbox, StaffTasks, Conversations, InboundLedger, Contacts];
 }
 
 /// <summary>Table Storage keys cannot hold '/', '\', '#', '?' or control characters.</summary>

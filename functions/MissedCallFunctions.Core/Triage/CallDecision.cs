@@ -26,6 +26,7 @@ public static class DecisionReasons
     public const string Blocked = "blocked";
     public const string OptedOut = "opted-out";
     public const string Landline = "landline";
+    public const string UpcomingAppointment = "upcoming-appointment";
     public const string Missed = "missed";
     /// <summary>A repeat missed call from a caller with a live recovery: no second text-back.</summary>
     public const string JoinedRecovery = "joined-recovery";

@@ -26,9 +26,13 @@ public sealed partial class CallEventProcessor(
     IOptOutLedger optOuts,
     RecoveryCoordinator recoveries,
     IStaffTaskStore staffTasks,
+    Contacts.IContactDirectory contacts,
     TimeProvider time,
     ILogger<CallEventProcessor> logger)
 {
+    /// <summary>A known patient calling this close to their appointment is probably calling about it.</summary>
+    public static readonly TimeSpan UpcomingAppointmentWindow = TimeSpan.FromHours(48);
+
     public async Task<ProcessResult> ProcessAsync(CallEvent callEvent, IRecoveryOrchestrations orchestrations, CancellationToken cancellationToken)
     {
         if (CallEventValidation.Problem(callEvent, time.GetUtcNow()) is { } problem)
@@ -67,9 +71,11 @@ public sealed partial class CallEventProcessor(
         switch (decision.Kind)
         {
             case DecisionKind.Recover:
+                // Known patients are greeted by the name in the clinic's records, not the network's caller ID.
+                var contact = await contacts.FindAsync(clinic.Id, callEvent.CallerNumber!, cancellationToken).ConfigureAwait(false);
                 var started = await recoveries.StartOrJoinAsync(
-                    new MissedCall(clinic.Id, callEvent.ClinicNumber, callEvent.CallerNumber!, callEvent.CallerName, callEvent.MessageId,
-                        callEvent.OccurredAt, callEvent.ReceivedAt),
+                    new MissedCall(clinic.Id, callEvent.ClinicNumber, callEvent.CallerNumber!, contact?.Name ?? callEvent.CallerName, callEvent.MessageId,
+                        callEvent.OccurredAt, callEvent.ReceivedAt, KnownPatient: contact is not null),
                     orchestrations, cancellationToken).ConfigureAwait(false);
                 return started == RecoveryStartResult.Joined
                     ? new CallDecision(DecisionKind.Recover, DecisionReasons.JoinedRecovery, decision.Detail + "; joined the caller's live recovery")
@@ -79,12 +85,17 @@ public sealed partial class CallEventProcessor(
                 await recoveries.SignalAsync(clinic.Id, caller, new InboxItem(callEvent.MessageId, InboxKind.AnsweredCall, callEvent.OccurredAt),
                     orchestrations, cancellationToken).ConfigureAwait(false);
                 return decision;
-            case DecisionKind.Suppressed when decision.Reason is DecisionReasons.Landline or DecisionReasons.WithheldNumber:
-                // No text possible: staff call back instead (a withheld caller is listed so staff know someone tried).
+            case DecisionKind.Suppressed when decision.Reason is DecisionReasons.Landline or DecisionReasons.WithheldNumber or DecisionReasons.UpcomingAppointment:
+                // No text: staff call back instead (a withheld caller is listed so staff know someone tried).
                 var now = time.GetUtcNow();
+                var reason = decision.Reason switch
+                {
+                    DecisionReasons.Landline => "missed call from a landline: please call back",
+                    DecisionReasons.UpcomingAppointment => "missed call from a patient with an appointment in the next 48 hours: please call back",
+                    _ => "missed call from a withheld number",
+                };
                 await staffTasks.OpenOrUpdateAsync(new StaffTaskRequest(clinic.Id, "call-" + StaffTaskIds.For(callEvent.MessageId), callEvent.CallerNumber,
-                    callEvent.CallerName, decision.Reason == DecisionReasons.Landline ? "missed call from a landline: please call back"
-                        : "missed call from a withheld number", false, 1, now, now, [], null), cancellationToken).ConfigureAwait(false);
+                    callEvent.CallerName, reason, false, 1, now, now, [], null), cancellationToken).ConfigureAwait(false);
                 return decision;
             default:
                 return decision;
@@ -114,9 +125,16 @@ public sealed partial class CallEventProcessor(
                 break;
         }
 
-        var optedOut = !earlier && callEvent.CallerNumber is { } caller
-                       && await optOuts.IsOptedOutAsync(clinic.Id, caller, cancellationToken).ConfigureAwait(false);
-        return new TriageFacts(optedOut, earlier);
+        if (earlier || callEvent.CallerNumber is not { } caller)
+        {
+            return new TriageFacts(false, earlier);
+        }
+
+        var optedOut = await optOuts.IsOptedOutAsync(clinic.Id, caller, cancellationToken).ConfigureAwait(false);
+        var contact = await contacts.FindAsync(clinic.Id, caller, cancellationToken).ConfigureAwait(false);
+        var now = time.GetUtcNow();
+        var upcoming = contact?.NextAppointment is { } next && next > now && next - now <= UpcomingAppointmentWindow;
+        return new TriageFacts(optedOut, earlier, upcoming);
     }
 
     [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Call event {MessageId} for clinic {ClinicId}: {Decision} ({Reason}), caller {Caller}")]

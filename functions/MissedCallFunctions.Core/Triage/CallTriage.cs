@@ -7,7 +7,8 @@ namespace MissedCallFunctions.Triage;
 /// <summary>Facts about a call that need storage to know; gathered by the processor.</summary>
 /// <param name="CallerOptedOut">The caller opted out of texts from this clinic.</param>
 /// <param name="EarlierDecisiveEvent">Another event of the same call was decided first.</param>
-public readonly record struct TriageFacts(bool CallerOptedOut, bool EarlierDecisiveEvent);
+/// <param name="UpcomingAppointment">The caller is a known patient with an appointment in the next 48 hours.</param>
+public readonly record struct TriageFacts(bool CallerOptedOut, bool EarlierDecisiveEvent, bool UpcomingAppointment = false);
 
 /// <summary>Decides what a call event means for the clinic. Pure: no I/O, no clock.</summary>
 public static class CallTriage
@@ -59,6 +60,12 @@ public static class CallTriage
         if (facts.CallerOptedOut)
         {
             return CallDecision.Suppressed(DecisionReasons.OptedOut, $"{why}; caller opted out of texts");
+        }
+
+        if (facts.UpcomingAppointment)
+        {
+            return CallDecision.Suppressed(DecisionReasons.UpcomingAppointment,
+                $"{why}; caller has an appointment within 48 hours, probably about it: staff should call back");
         }
 
         if (PhoneNumberTools.GetLineType(caller) == LineType.Landline)

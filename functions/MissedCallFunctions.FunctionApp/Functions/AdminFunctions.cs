@@ -39,4 +39,15 @@ public sealed class AdminFunctions(ClinicAdminHttpHandler clinics)
         await result.ExecuteAsync(request.HttpContext);
         return new EmptyResult();
     }
+
+    [Function(nameof(ImportContacts))]
+    public async Task<IActionResult> ImportContacts(
+        [HttpTrigger(AuthorizationLevel.Admin, "post", Route = "admin/clinics/{clinicId}/contacts")] HttpRequest request,
+        string clinicId,
+        CancellationToken cancellationToken)
+    {
+        var result = await clinics.ImportContactsAsync(request, clinicId, cancellationToken);
+        await result.ExecuteAsync(request.HttpContext);
+        return new EmptyResult();
+    }
 }
