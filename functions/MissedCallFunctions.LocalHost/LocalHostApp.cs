@@ -107,6 +107,9 @@ public static class LocalHostApp
         app.MapPost("/api/clinics/{clinicId}/conversations/{caller}/takeover",
             (HttpRequest request, string clinicId, string caller, StaffHttpHandler staff, IRecoveryOrchestrations durable, CancellationToken ct)
                 => staff.TakeOverAsync(request, clinicId, caller, durable, ct));
+        app.MapPost("/api/clinics/{clinicId}/conversations/{caller}/handback",
+            (HttpRequest request, string clinicId, string caller, StaffHttpHandler staff, IRecoveryOrchestrations durable, CancellationToken ct)
+                => staff.HandBackAsync(request, clinicId, caller, durable, ct));
         app.MapPost("/api/clinics/{clinicId}/conversations/{caller}/reply",
             (HttpRequest request, string clinicId, string caller, StaffHttpHandler staff, IRecoveryOrchestrations durable, CancellationToken ct)
                 => staff.ReplyAsync(request, clinicId, caller, durable, ct));

@@ -121,6 +121,30 @@ public sealed class StaffHttpHandler(
         return Results.Json(new { takenOver = true, automationStopped = stopped }, Json);
     }
 
+    /// <summary>Staff hand the conversation back: automation (the ladder) resumes from now, without a new text-back.</summary>
+    public async Task<IResult> HandBackAsync(HttpRequest request, string clinicId, string caller, IRecoveryOrchestrations orchestrations,
+        CancellationToken cancellationToken)
+    {
+        if (await AuthorizeAsync(request, clinicId, cancellationToken).ConfigureAwait(false) is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (Caller(caller) is not { } e164)
+        {
+            return HttpProblems.Problem(400, "Invalid number", "The caller must be an E.164 number (e.g. +447400123456).");
+        }
+
+        if (await optOuts.IsOptedOutAsync(clinicId, e164, cancellationToken).ConfigureAwait(false))
+        {
+            return HttpProblems.Problem(409, "Opted out", "This caller opted out of texts; automation cannot resume.");
+        }
+
+        return await recoveries.HandBackAsync(clinicId, e164, orchestrations, cancellationToken).ConfigureAwait(false)
+            ? Results.Json(new { handedBack = true }, Json)
+            : HttpProblems.Problem(409, "Automation already running", "This caller's conversation is already automated.");
+    }
+
     /// <summary>A manual reply through the clinic's channel; replying by hand takes the conversation over.</summary>
     public async Task<IResult> ReplyAsync(HttpRequest request, string clinicId, string caller, IRecoveryOrchestrations orchestrations,
         CancellationToken cancellationToken)

@@ -58,6 +58,12 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
             return await FinishAsync(early.Outcome, early.Detail);
         }
 
+        if (input.Resume)
+        {
+            await TimelineAsync("01-handed-back", "handed-back", Now, "staff handed the conversation back to automation");
+            return await RunLadderAsync();
+        }
+
         var afterHours = !ClinicCalendar.IsOpen(_clinic, Now);
         var textBack = TextBackComposer.Compose(_clinic, MessageTemplates.SanitizeFirstName(input.CallerName), afterHours, input.KnownPatient);
         var sent = await SendToPatientAsync("01-textback", textBack.Text, afterHours ? "text-back-after-hours" : "text-back");
@@ -70,6 +76,11 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
                 return await FinishAsync(RecoveryOutcome.FailedDelivery, sent.Detail);
         }
 
+        return await RunLadderAsync();
+    }
+
+    private async Task<RecoveryResult> RunLadderAsync()
+    {
         var ladder = _clinic.EscalationLadder;
         for (var i = 0; i < ladder.Count; i++)
         {

@@ -150,6 +150,32 @@ public sealed partial class RecoveryCoordinator(
         throw new InvalidOperationException("Could not start or join a recovery: the recovery row kept changing.");
     }
 
+    /// <summary>
+    /// Staff hand a conversation they took over back to automation: a new recovery for the caller that sends no
+    /// text-back and runs the ladder again from now. False when the caller has a live recovery already.
+    /// </summary>
+    public async Task<bool> HandBackAsync(string clinicId, string callerE164, IRecoveryOrchestrations orchestrations, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var clinic = await clinics.GetAsync(clinicId, cancellationToken).ConfigureAwait(false)
+                     ?? throw new InvalidOperationException($"Clinic '{clinicId}' is not configured.");
+        var instanceId = RecoveryNames.InstanceIdFor(clinicId, callerE164, $"handback-{now.UtcTicks}");
+        var existing = await registry.GetAsync(clinicId, callerE164, cancellationToken).ConfigureAwait(false);
+        var claimed = existing is null
+            ? await registry.TryAddLiveAsync(clinicId, callerE164, instanceId, now, cancellationToken).ConfigureAwait(false)
+            : (!existing.Live || await orchestrations.IsLiveAsync(existing.InstanceId, cancellationToken).ConfigureAwait(false) == false)
+              && await registry.TryReplaceAsync(existing, instanceId, now, cancellationToken).ConfigureAwait(false);
+        if (!claimed)
+        {
+            return false;
+        }
+
+        await orchestrations.StartAsync(new RecoveryInput(instanceId, clinic.Numbers[0], callerE164, null, $"handback-{now.UtcTicks}", now,
+            clinic with { Webhooks = new ClinicWebhookSecrets(), StaffAccessTokens = [] }, options.Value.TaskLinkBase, Resume: true), cancellationToken)
+            .ConfigureAwait(false);
+        return true;
+    }
+
     /// <summary>Delivers an item to the caller's live recovery; false when there is none.</summary>
     public async Task<bool> SignalAsync(string clinicId, string callerE164, InboxItem item, IRecoveryOrchestrations orchestrations,
         CancellationToken cancellationToken)

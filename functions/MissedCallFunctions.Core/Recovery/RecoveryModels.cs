@@ -49,6 +49,7 @@ public sealed record InboxItem(string Id, InboxKind Kind, DateTimeOffset At, str
 /// <summary>Input of one recovery: everything it needs, so the orchestrator never reads configuration.</summary>
 /// <param name="Clinic">The clinic's configuration at the time of the call, without webhook secrets.</param>
 /// <param name="TaskLinkBase">Base URL for links in staff alerts (e.g. the dashboard), may be empty.</param>
+/// <param name="Resume">Staff handed the conversation back: no text-back, the ladder runs again from now.</param>
 public sealed record RecoveryInput(
     string InstanceId,
     string ClinicNumber,
@@ -58,7 +59,8 @@ public sealed record RecoveryInput(
     DateTimeOffset CallAt,
     ClinicConfig Clinic,
     string TaskLinkBase,
-    bool KnownPatient = false);
+    bool KnownPatient = false,
+    bool Resume = false);
 
 public sealed record RecoveryResult(RecoveryOutcome Outcome, DateTimeOffset EndedAt, string Detail, int TextsSent);
 

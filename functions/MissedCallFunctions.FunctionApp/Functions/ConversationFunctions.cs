@@ -51,6 +51,15 @@ public sealed class ConversationFunctions(InboundSmsHttpHandler inbound, StaffHt
         CancellationToken cancellationToken)
         => RunAsync(request, staff.TakeOverAsync(request, clinicId, caller, new DurableRecoveryOrchestrations(durable), cancellationToken));
 
+    [Function(nameof(HandBackConversation))]
+    public Task<IActionResult> HandBackConversation(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "clinics/{clinicId}/conversations/{caller}/handback")] HttpRequest request,
+        string clinicId,
+        string caller,
+        [DurableClient] DurableTaskClient durable,
+        CancellationToken cancellationToken)
+        => RunAsync(request, staff.HandBackAsync(request, clinicId, caller, new DurableRecoveryOrchestrations(durable), cancellationToken));
+
     [Function(nameof(StaffReply))]
     public Task<IActionResult> StaffReply(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "clinics/{clinicId}/conversations/{caller}/reply")] HttpRequest request,

@@ -33,7 +33,7 @@ public sealed class FunctionsMetadataTests
         string[] expected =
         [
             "IngestCallEvent", "ProcessCallEvent", "InboundSms", "LoadClinics", "ListClinics", "RecentCalls",
-            "ListStaffTasks", "MarkStaffTaskHandled", "ConversationThread", "TakeOverConversation", "StaffReply",
+            "ListStaffTasks", "MarkStaffTaskHandled", "ConversationThread", "TakeOverConversation", "HandBackConversation", "StaffReply", "ImportContacts",
         ];
         Assert.Empty(expected.Except(names));
     }

@@ -314,6 +314,30 @@ public sealed class RecoveryEndToEndTests(RecoveryHostFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task StaffHandsBack_AutomationResumesWithoutASecondTextBack()
+    {
+        var caller = NewCaller();
+        await MissCallAsync(caller);
+        await TextToAsync(caller);
+        using (var takeover = await Host.Http.SendAsync(Host.Staff(HttpMethod.Post, $"conversations/{caller}/takeover", new { by = "Sam" })))
+        {
+            Assert.Equal(HttpStatusCode.OK, takeover.StatusCode);
+        }
+
+        Assert.Equal(RecoveryOutcome.StaffTookOver, (await EndedAsync(caller)).Outcome);
+
+        using (var handBack = await Host.Http.SendAsync(Host.Staff(HttpMethod.Post, $"conversations/{caller}/handback", new { by = "Sam" })))
+        {
+            Assert.Equal(HttpStatusCode.OK, handBack.StatusCode);
+        }
+
+        await TextToAsync(caller, m => m.Body.Contains("here again", StringComparison.Ordinal));
+        var ended = await EndedAsync(caller, seconds: 40);
+        Assert.Equal(RecoveryOutcome.NoResponse, ended.Outcome);
+        Assert.Single(TextsTo(caller), m => m.Body.Contains("Sorry we missed your call", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task StaffApi_OtherClinicsToken_Refused()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/clinics/{TestData.UkClinicId}/tasks?code={LocalHostRunner.FunctionKey}");
