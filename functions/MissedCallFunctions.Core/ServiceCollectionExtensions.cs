@@ -58,6 +58,10 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<AlertStaffActivity>();
         services.TryAddSingleton<RecordTimelineActivity>();
         services.TryAddSingleton<CompleteRecoveryActivity>();
+        services.TryAddSingleton<FindSlotsActivity>();
+        services.TryAddSingleton<BookSlotActivity>();
+        services.TryAddSingleton<Bookings.IBookingStore, Bookings.TableBookingStore>();
+        services.AddHttpClient<Bookings.ExternalBookingClient>();
 
         services.TryAddSingleton(sp =>
         {
@@ -87,6 +91,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<InboundSmsRouter>();
         services.TryAddSingleton<InboundSmsHttpHandler>();
         services.TryAddSingleton<StaffHttpHandler>();
+        services.TryAddSingleton<BookingHttpHandler>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Conversation.Inbound.IInboundSmsProvider, Conversation.Inbound.AcsInboundSmsProvider>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Conversation.Inbound.IInboundSmsProvider, Conversation.Inbound.TwilioInboundSmsProvider>());
         services.TryAddSingleton<ClinicAdminHttpHandler>();

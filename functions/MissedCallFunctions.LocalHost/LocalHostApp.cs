@@ -107,6 +107,14 @@ public static class LocalHostApp
         app.MapPost("/api/clinics/{clinicId}/conversations/{caller}/takeover",
             (HttpRequest request, string clinicId, string caller, StaffHttpHandler staff, IRecoveryOrchestrations durable, CancellationToken ct)
                 => staff.TakeOverAsync(request, clinicId, caller, durable, ct));
+        app.MapGet("/api/clinics/{clinicId}/calendar.ics",
+            (HttpRequest request, string clinicId, BookingHttpHandler bookings, CancellationToken ct) => bookings.CalendarAsync(request, clinicId, ct));
+        app.MapGet("/api/clinics/{clinicId}/bookings",
+            (HttpRequest request, string clinicId, BookingHttpHandler bookings, CancellationToken ct) => bookings.ListAsync(request, clinicId, ct));
+        app.MapPost("/api/clinics/{clinicId}/bookings",
+            (HttpRequest request, string clinicId, BookingHttpHandler bookings, CancellationToken ct) => bookings.ReportAsync(request, clinicId, ct));
+        app.MapPost("/api/clinics/{clinicId}/bookings/{bookingId}/cancel",
+            (HttpRequest request, string clinicId, string bookingId, BookingHttpHandler bookings, CancellationToken ct) => bookings.CancelAsync(request, clinicId, bookingId, ct));
         app.MapPost("/api/clinics/{clinicId}/conversations/{caller}/handback",
             (HttpRequest request, string clinicId, string caller, StaffHttpHandler staff, IRecoveryOrchestrations durable, CancellationToken ct)
                 => staff.HandBackAsync(request, clinicId, caller, durable, ct));

@@ -18,6 +18,7 @@ public sealed class BenchOptions
           memory     --recoveries N (default 10000) recoveries left waiting for a reply: host working set before/after,
                      Azurite RSS, time to start them all (--concurrency N requests in flight, --rate R paces them)
           tablescan  diagnostic: Azurite partition-query and point-read time against table size (--scan-sizes 1000,10000,50000)
+          queuescan  diagnostic: Azurite queue send+receive while another queue holds N invisible messages (--scan-sizes)
           all        floor + textback (--calls) + steady (--steady-rate, --steady-seconds) [+ burst with --with-burst]
 
         options
@@ -149,7 +150,7 @@ public sealed class BenchOptions
             }
         }
 
-        if (o.Scenario is not ("textback" or "steady" or "burst" or "ingest" or "floor" or "memory" or "tablescan" or "all" or "help"))
+        if (o.Scenario is not ("textback" or "steady" or "burst" or "ingest" or "floor" or "memory" or "tablescan" or "queuescan" or "all" or "help"))
         {
             throw new ArgumentException($"Unknown scenario '{o.Scenario}'.");
         }

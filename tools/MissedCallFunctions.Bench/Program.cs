@@ -60,6 +60,9 @@ await using (var stack = await BenchStack.StartAsync(options))
         case "tablescan":
             await TableScanScenario.RunAsync(stack, options.ScanSizes, report);
             break;
+        case "queuescan":
+            await TableScanScenario.RunQueueAsync(stack, options.ScanSizes, report);
+            break;
         case "all":
             await LoadScenarios.WarmUpAsync(stack, options.Warmup);
             await LoadScenarios.RunAsync(stack, "textback", options.Rate ?? 5, options.Calls, options.LossWindow, floor, report, trace);

@@ -232,6 +232,7 @@ public static class Machine
             ("OS", OsName() + ", kernel " + KernelRelease()),
             (".NET", RuntimeInformation.FrameworkDescription + $" ({RuntimeInformation.ProcessArchitecture}, {gc} GC{datas})"),
             ("Azurite", AzuriteVersion() + " on " + NodeVersion() + ", in memory, separate process"),
+            ("Code", GitDescription()),
         ];
     }
 
@@ -321,27 +322,56 @@ public static class Machine
         return "Azurite " + (doc.RootElement.TryGetProperty("version", out var v) ? v.GetString() : "?");
     }
 
-    private static string NodeVersion()
+    private static string NodeVersion() => Run("node", "--version") is { Length: > 0 } v ? "Node " + v : "node";
+
+    private static string GitDescription()
+    {
+        var root = LocalHost.AzuriteLauncher.FindRepositoryRoot();
+        if (root is null)
+        {
+            return "unknown";
+        }
+
+        var head = Run("git", $"-C \"{root}\" rev-parse --short HEAD");
+        var changed = Run("git", $"-C \"{root}\" status --porcelain --untracked-files=no")?.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length ?? 0;
+        return string.IsNullOrEmpty(head) ? "unknown" : $"git {head}" + (changed > 0 ? $" + {changed} modified tracked file(s) in the working tree" : string.Empty);
+    }
+
+    /// <summary>One-minute load average (runnable + waiting tasks), a sign of other work on the machine.</summary>
+    public static string LoadAverage()
     {
         try
         {
-            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("node", "--version")
+            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
+
+    private static string? Run(string file, string arguments)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(file, arguments)
             {
                 RedirectStandardOutput = true,
+                RedirectStandardError = true,
                 UseShellExecute = false,
             });
             if (process is null)
             {
-                return "node";
+                return null;
             }
 
-            var version = process.StandardOutput.ReadToEnd().Trim();
+            var output = process.StandardOutput.ReadToEnd().Trim();
             process.WaitForExit();
-            return "Node " + version;
+            return process.ExitCode == 0 ? output : null;
         }
         catch (System.ComponentModel.Win32Exception)
         {
-            return "node";
+            return null;
         }
     }
 }

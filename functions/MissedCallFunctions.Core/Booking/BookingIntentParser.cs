@@ -35,7 +35,8 @@ public enum BookingReplyKind
 /// <summary>The booking meaning of a reply and the rule that decided it, so every decision can be explained.</summary>
 /// <param name="Kind">What the reply asks for.</param>
 /// <param name="Rule">The rule that matched, e.g. <c>offer number 2</c> or <c>day 'tomorrow' + time 'morning'</c>.</param>
-/// <param name="Window">The day/time window asked for (TimePreference, CallMe, and with a reschedule).</param>
+/// <param name="Window">The day/time window asked for (TimePreference, CallMe when given), or the day of the appointment a
+/// CancelBooking names.</param>
 /// <param name="OfferIndex">0-based index into the offered slots (ChoseOffer).</param>
 public sealed record BookingReply(BookingReplyKind Kind, string Rule, TimeWindow? Window = null, int? OfferIndex = null)
 {
@@ -86,8 +87,9 @@ public sealed record BookingReply(BookingReplyKind Kind, string Rule, TimeWindow
 /// <para>
 /// Precedence, first match wins:
 /// <list type="number">
-/// <item>Cancel wording ("cancel my appointment", "can't make it"); with a new day or time it is a reschedule and
-/// reads as a time preference.</item>
+/// <item>Cancel wording ("cancel my appointment", "can't make it"). A day said with it names the appointment
+/// ("cancel tomorrow's", <see cref="BookingReply.Window"/> set); a day the patient asks for instead ("can't make it
+/// Thursday, can we do Friday?") makes it a reschedule, read as a time preference.</item>
 /// <item>The patient will call us ("I'll call you back"): Decline.</item>
 /// <item>Call me ("can you call me after 5"): CallMe, with the window when one is given.</item>
 /// <item>Topic questions (price, insurance, address, parking, opening hours): Question.</item>
@@ -118,6 +120,9 @@ public sealed record BookingReply(BookingReplyKind Kind, string Rule, TimeWindow
 public static class BookingIntentParser
 {
     private const RegexOptions Options = RegexOptions.CultureInvariant | RegexOptions.Compiled;
+
+    /// <summary>Longer replies are read from their start only (an SMS thread pasted back, a novel).</summary>
+    public const int MaxLength = 640;
 
     private const string Weekday = "monday|tuesday|wednesday|thursday|friday|saturday|sunday";
 
@@ -457,7 +462,7 @@ public static class BookingIntentParser
             return string.Empty;
         }
 
-        var s = text.ToLowerInvariant().Replace("\U0001F44D", " ok ", StringComparison.Ordinal).Replace("\U0001F44C", " ok ", StringComparison.Ordinal)
+        var s = (text.Length > MaxLength ? text[..MaxLength] : text).ToLowerInvariant().Replace("\U0001F44D", " ok ", StringComparison.Ordinal).Replace("\U0001F44C", " ok ", StringComparison.Ordinal)
             .Replace("\u2705", " yes ", StringComparison.Ordinal);
         s = PreTime.Replace(s, "$1h$2");
         s = PreMeridiem.Replace(s, "$1m");

@@ -47,6 +47,9 @@ public sealed record BookingSettings
     /// <summary>How long an offered slot is held for the patient while they choose.</summary>
     public TimeSpan HoldFor { get; init; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>How long the booking conversation waits for the patient's next reply before handing it to staff.</summary>
+    public TimeSpan ReplyTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
     /// <summary>Practice-management webhook that confirms bookings in <see cref="BookingMode.External"/> mode.</summary>
     public Uri? ExternalWebhookUrl { get; init; }
 

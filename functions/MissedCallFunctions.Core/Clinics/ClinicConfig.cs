@@ -66,7 +66,25 @@ public sealed record ClinicConfig
     /// <summary>Tokens for this clinic's staff API and dashboard (header X-Clinic-Token); several allow rotation.</summary>
     public IReadOnlyList<string> StaffAccessTokens { get; init; } = [];
 
+    /// <summary>
+    /// The booking conversation: how replies turn into appointments (built-in calendar, booking link, or the practice's
+    /// own system). Null: replies go to staff.
+    /// </summary>
+    public Bookings.BookingSettings? Booking { get; init; }
+
+    /// <summary>Secret tokens for the clinic's iCalendar feed URL (Outlook / Google / Apple subscribe to it).</summary>
+    public IReadOnlyList<string> CalendarFeedTokens { get; init; } = [];
+
     public static JsonSerializerOptions JsonOptions { get; } = CreateJsonOptions();
+
+    /// <summary>The configuration without secrets, for orchestration inputs (which end up in history).</summary>
+    public ClinicConfig WithoutSecrets() => this with
+    {
+        Webhooks = new ClinicWebhookSecrets(),
+        StaffAccessTokens = [],
+        CalendarFeedTokens = [],
+        Booking = Booking is null ? null : Booking with { ExternalWebhookSecret = null },
+    };
 
     private static JsonSerializerOptions CreateJsonOptions()
     {

@@ -210,6 +210,20 @@ public static class ClinicConfigValidator
             errors.Add("webhooks.telnyxPublicKey: must be the base64 of a 32-byte Ed25519 public key.");
         }
 
+        if (clinic.Booking is { } booking)
+        {
+            errors.AddRange(booking.Validate().Select(e => $"booking.{e}"));
+            if (booking.Mode == Bookings.BookingMode.BookingLink && string.IsNullOrWhiteSpace(clinic.BookingLink))
+            {
+                errors.Add("booking.mode: bookingLink needs the clinic's bookingLink.");
+            }
+        }
+
+        if (clinic.CalendarFeedTokens.Any(t => t.Length < 20))
+        {
+            errors.Add("calendarFeedTokens: each token needs at least 20 characters.");
+        }
+
         if (clinic.StaffAccessTokens.Any(t => t.Length < 16))
         {
             errors.Add("staffAccessTokens: each token needs at least 16 characters.");

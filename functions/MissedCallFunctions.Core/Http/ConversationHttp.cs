@@ -193,7 +193,7 @@ public sealed class StaffHttpHandler(
     }
 
     /// <summary>Null when the request carries one of this clinic's staff tokens.</summary>
-    private async Task<IResult?> AuthorizeAsync(HttpRequest request, string clinicId, CancellationToken cancellationToken)
+    public async Task<IResult?> AuthorizeAsync(HttpRequest request, string clinicId, CancellationToken cancellationToken)
     {
         var clinic = await clinics.GetAsync(clinicId, cancellationToken).ConfigureAwait(false);
         var presented = request.Headers[TokenHeader].FirstOrDefault() ?? request.Query["token"].FirstOrDefault();

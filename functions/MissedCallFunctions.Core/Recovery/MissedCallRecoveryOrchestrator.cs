@@ -40,6 +40,13 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
     private int _textsSent;
     private int _helpReplies;
 
+    // The booking conversation, once the patient engaged.
+    private bool _engaged;
+    private IReadOnlyList<Bookings.OfferedSlot>? _offers;
+    private readonly List<DateTimeOffset> _takenSlots = [];
+    private int _clarifications;
+    private int _offerRounds;
+
     private DateTimeOffset Now => new(context.CurrentUtcDateTime, TimeSpan.Zero);
 
     private string TaskId => input.InstanceId;
@@ -97,6 +104,11 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
                 return await FinishAsync(ended.Outcome, ended.Detail);
             }
 
+            if (_engaged)
+            {
+                return await ConversationAsync();
+            }
+
             if (deferReason is not null)
             {
                 await TimelineAsync($"step-{i}-deferred", "deferred", Now, $"{step.Action} deferred: {deferReason}");
@@ -108,7 +120,27 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
             }
         }
 
-        return await FinishAsync(RecoveryOutcome.NoResponse, "the escalation ladder ran without a reply");
+        return _engaged ? await ConversationAsync() : await FinishAsync(RecoveryOutcome.NoResponse, "the escalation ladder ran without a reply");
+    }
+
+    /// <summary>The patient is in the booking conversation: the ladder is over; wait for each next reply.</summary>
+    private async Task<RecoveryResult> ConversationAsync()
+    {
+        var timeout = _clinic.Booking?.ReplyTimeout ?? TimeSpan.FromMinutes(30);
+        while (true)
+        {
+            var handledBefore = _handled.Count;
+            if (await WaitUntilAsync(Now + timeout, untilActivity: true) is { } ended)
+            {
+                return await FinishAsync(ended.Outcome, ended.Detail);
+            }
+
+            if (_handled.Count == handledBefore)
+            {
+                await OpenTaskAsync("the patient stopped replying while booking: please call back", urgent: false, replies: []);
+                return await FinishAsync(RecoveryOutcome.RecoveredReplied, "booking conversation went quiet; handed to staff");
+            }
+        }
     }
 
     private DateTimeOffset DueOf(EscalationStep step)
@@ -116,11 +148,15 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
             ? ClinicCalendar.EndOfBusinessDay(_clinic, input.CallAt, days) ?? input.CallAt + TimeSpan.FromDays(Math.Max(days, 1))
             : input.CallAt + step.After;
 
-    /// <summary>Waits until <paramref name="due"/>, handling whatever reaches the inbox meanwhile.</summary>
-    private async Task<Ending?> WaitUntilAsync(DateTimeOffset due)
+    /// <summary>
+    /// Waits until <paramref name="due"/>, handling whatever reaches the inbox meanwhile; returns early when the patient
+    /// engages in the booking conversation, or (with <paramref name="untilActivity"/>) after anything was handled.
+    /// </summary>
+    private async Task<Ending?> WaitUntilAsync(DateTimeOffset due, bool untilActivity = false)
     {
         while (Now < due)
         {
+            var handledBefore = _handled.Count;
             using var cancelTimer = new CancellationTokenSource();
             var timer = context.CreateTimer(due.UtcDateTime, cancelTimer.Token);
             var winner = await Task.WhenAny(_doorbell, timer);
@@ -136,7 +172,7 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
                 return ended;
             }
 
-            if (winner == timer)
+            if (winner == timer || ((untilActivity || _engaged) && _handled.Count > handledBefore))
             {
                 break;
             }
@@ -233,10 +269,91 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
 
                 return new(RecoveryOutcome.HandedToStaff, "urgent reply: staff alerted");
             default:
-                // The booking conversation plugs in here; until then a reply goes to staff with its thread.
-                await OpenTaskAsync("patient replied: continue the conversation", urgent: false, replies: thread);
-                return new(RecoveryOutcome.RecoveredReplied, "patient replied; conversation handed to staff");
+                if (_clinic.Booking is null)
+                {
+                    await OpenTaskAsync("patient replied: continue the conversation", urgent: false, replies: thread);
+                    return new(RecoveryOutcome.RecoveredReplied, "patient replied; conversation handed to staff");
+                }
+
+                return await BookingStepAsync(reply, thread);
         }
+    }
+
+    /// <summary>One step of the booking conversation: offer times, book the chosen one, or hand over to staff.</summary>
+    private async Task<Ending?> BookingStepAsync(InboxItem reply, IReadOnlyList<string> thread)
+    {
+        _engaged = true;
+        var settings = _clinic.Booking!;
+        var parsed = Bookings.BookingIntentParser.Parse(reply.Text, Now, ClinicCalendar.TimeZoneOf(_clinic), _offers);
+        await TimelineAsync($"intent-{reply.Id}", "booking-intent", reply.At, $"{parsed.Kind} ({parsed.Rule})");
+        switch (parsed.Kind)
+        {
+            case Bookings.BookingReplyKind.ChoseOffer when _offers is not null && parsed.OfferIndex is { } index && index >= 0 && index < _offers.Count:
+                return await BookAsync(_offers[index]);
+            case Bookings.BookingReplyKind.WantsBooking or Bookings.BookingReplyKind.TimePreference or Bookings.BookingReplyKind.ChoseOffer:
+                if (settings.Mode == Bookings.BookingMode.BookingLink)
+                {
+                    await SendToPatientAsync("booking-link", $"{_clinic.Name}: you can choose a time that suits you here: {_clinic.BookingLink} Reply STOP to opt out.",
+                        "booking-link");
+                    return new(RecoveryOutcome.RecoveredReplied, "booking link sent; a booking counts when the clinic reports it");
+                }
+
+                return await OfferAsync(parsed.Window, taken: false);
+            case Bookings.BookingReplyKind.Decline:
+                return new(RecoveryOutcome.RecoveredReplied, "patient declined a booking");
+            case Bookings.BookingReplyKind.Unclear when _clarifications == 0:
+                _clarifications++;
+                await SendToPatientAsync("clarify", $"{_clinic.Name}: would you like to book an appointment? Reply YES, or tell us a day and time that suits you.",
+                    "clarifying-question");
+                return null;
+            default:
+                var why = parsed.Kind switch
+                {
+                    Bookings.BookingReplyKind.CallMe => "patient asked for a call back",
+                    Bookings.BookingReplyKind.Question => "patient asked a question",
+                    Bookings.BookingReplyKind.CancelBooking => "patient wants to cancel or move a booking",
+                    _ => "reply not understood: continue the conversation",
+                };
+                await OpenTaskAsync(why, urgent: false, replies: thread);
+                return new(RecoveryOutcome.RecoveredReplied, $"{why}; handed to staff");
+        }
+    }
+
+    private async Task<Ending?> OfferAsync(Bookings.TimeWindow? preference, bool taken)
+    {
+        var offer = await context.CallActivityAsync<SlotOffer>(RecoveryActivityNames.FindSlots,
+            new FindSlotsRequest(_clinic.Id, input.InstanceId, preference, _takenSlots.ToList()), Retry);
+        if (offer.Slots.Count == 0)
+        {
+            await OpenTaskAsync("patient wants to book but no free time was found: please call back", urgent: false, replies: []);
+            await SendToPatientAsync("no-slots", $"{_clinic.Name}: we'll call you shortly to find a time that works. Reply STOP to opt out.", "booking-no-slots");
+            return new(RecoveryOutcome.RecoveredReplied, "no free slot to offer; handed to staff");
+        }
+
+        _offers = offer.Slots;
+        _offerRounds++;
+        var lead = taken ? "Sorry, that time was just taken. " : offer.MatchedPreference ? string.Empty : "That time isn't free, but ";
+        var text = $"{_clinic.Name}: {lead}{(lead.Length > 0 && !taken ? "we" : "We")} can offer:\n{Bookings.OfferText.List(_clinic, offer.Slots)}\n" +
+                   "Reply with the number, or tell us another day and time. Reply STOP to opt out.";
+        await SendToPatientAsync($"offer-{_offerRounds}", text, "booking-offer");
+        return null;
+    }
+
+    private async Task<Ending?> BookAsync(Bookings.OfferedSlot slot)
+    {
+        var result = await context.CallActivityAsync<BookSlotResult>(RecoveryActivityNames.BookSlot,
+            new BookSlotRequest(_clinic.Id, input.InstanceId, $"bk-{context.NewGuid():N}", slot, input.CallerNumber, input.CallerName), Retry);
+        if (!result.Confirmed)
+        {
+            _takenSlots.Add(slot.Start);
+            return await OfferAsync(null, taken: true);
+        }
+
+        var where = string.IsNullOrWhiteSpace(_clinic.Address) ? string.Empty : $" at {_clinic.Address}";
+        await SendToPatientAsync("booking-confirmation",
+            $"{_clinic.Name}: you're booked for {Bookings.OfferText.Describe(_clinic, slot)}{where}. See you then! Reply STOP to opt out.",
+            "booking-confirmation");
+        return new(RecoveryOutcome.Booked, $"booked {result.BookingId}{(result.Reference is null ? string.Empty : $" (ref {result.Reference})")}");
     }
 
     private async Task OptOutAsync(InboxItem reply)

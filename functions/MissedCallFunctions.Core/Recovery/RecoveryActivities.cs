@@ -29,6 +29,8 @@ public static class RecoveryActivityNames
     public const string AlertStaff = "RecoveryAlertStaff";
     public const string RecordTimeline = "RecoveryRecordTimeline";
     public const string Complete = "RecoveryComplete";
+    public const string FindSlots = "RecoveryFindSlots";
+    public const string BookSlot = "RecoveryBookSlot";
 }
 
 public sealed class TakeInboxActivity(IRecoveryInbox inbox) : IRecoveryActivity<string, IReadOnlyList<InboxItem>>

@@ -171,7 +171,7 @@ public sealed partial class RecoveryCoordinator(
         }
 
         await orchestrations.StartAsync(new RecoveryInput(instanceId, clinic.Numbers[0], callerE164, null, $"handback-{now.UtcTicks}", now,
-            clinic with { Webhooks = new ClinicWebhookSecrets(), StaffAccessTokens = [] }, options.Value.TaskLinkBase, Resume: true), cancellationToken)
+            clinic.WithoutSecrets(), options.Value.TaskLinkBase, Resume: true), cancellationToken)
             .ConfigureAwait(false);
         return true;
     }
@@ -207,7 +207,7 @@ public sealed partial class RecoveryCoordinator(
         // Ladder timings count from the call; a provider clock far off ours (or a replayed old event) counts from receipt.
         var callAt = (call.ReceivedAt - call.OccurredAt).Duration() < TimeSpan.FromMinutes(5) ? call.OccurredAt : call.ReceivedAt;
         var input = new RecoveryInput(instanceId, call.ClinicNumber, call.CallerNumber, call.CallerName, call.MessageId, callAt,
-            clinic with { Webhooks = new ClinicWebhookSecrets(), StaffAccessTokens = [] }, // secrets stay out of orchestration history
+            clinic.WithoutSecrets(), // secrets stay out of orchestration history
             options.Value.TaskLinkBase,
             call.KnownPatient);
         if (await orchestrations.StartAsync(input, cancellationToken).ConfigureAwait(false))

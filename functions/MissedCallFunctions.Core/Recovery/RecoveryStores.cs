@@ -23,6 +23,9 @@ public interface IRecoveryRegistry
     /// <summary>Replaces an ended (or dead) row with a new live recovery; false when someone else changed it first.</summary>
     Task<bool> TryReplaceAsync(RecoveryRecord existing, string instanceId, DateTimeOffset at, CancellationToken cancellationToken);
 
+    /// <summary>Records a booking reported after the recovery ended (booking-link mode): the outcome becomes Booked.</summary>
+    Task MarkBookedAsync(string clinicId, string callerE164, CancellationToken cancellationToken);
+
     /// <summary>Marks the recovery ended, if it is still the live one.</summary>
     Task EndAsync(string clinicId, string callerE164, string instanceId, RecoveryOutcome outcome, DateTimeOffset at, CancellationToken cancellationToken);
 }
@@ -71,6 +74,19 @@ public sealed class TableRecoveryRegistry(StorageClients storage) : IRecoveryReg
         catch (RequestFailedException ex) when (ex.Status is 412 or 404)
         {
             return false;
+        }
+    }
+
+    public async Task MarkBookedAsync(string clinicId, string callerE164, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Table.UpdateEntityAsync(new TableEntity(clinicId, TableKeys.Escape(callerE164)) { ["Outcome"] = nameof(RecoveryOutcome.Booked) },
+                ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            // Booked without a recovery (e.g. a direct booking): nothing to update.
         }
     }
 

@@ -22,6 +22,8 @@ public static class RecoveryTasks
         registrar.Activity<AlertStaffActivity, StaffAlertRequest, int>(RecoveryActivityNames.AlertStaff);
         registrar.Activity<RecordTimelineActivity, TimelineRequest, bool>(RecoveryActivityNames.RecordTimeline);
         registrar.Activity<CompleteRecoveryActivity, CompleteRecoveryRequest, bool>(RecoveryActivityNames.Complete);
+        registrar.Activity<FindSlotsActivity, FindSlotsRequest, SlotOffer>(RecoveryActivityNames.FindSlots);
+        registrar.Activity<BookSlotActivity, BookSlotRequest, BookSlotResult>(RecoveryActivityNames.BookSlot);
     }
 
     /// <summary>Every registered name (orchestrator first).</summary>

@@ -50,7 +50,7 @@ public static class TableNames
     public const string Contacts = "Contacts";
 
     public static IReadOnlyList<string> All { get; } =
-        [Clinics, ClinicNumbers, CallAudit, Calls, OptOuts, IngestLedger, Recoveries, RecoveryInbox, Timeline, SmsOutbox, StaffTasks, Conversations, InboundLedger, Contacts];
+        [Clinics, ClinicNumbers, CallAudit, Calls, OptOuts, IngestLedger, Recoveries, RecoveryInbox, Timeline, SmsOutbox, StaffTasks, Conversations, InboundLedger, Contacts, Bookings.BookingTableNames.Bookings];
 }
 
 /// <summary>Table Storage keys cannot hold '/', '\', '#', '?' or control characters.</summary>

@@ -16,7 +16,9 @@ public sealed class RecoveryFunctions(
     OpenStaffTaskActivity openStaffTask,
     AlertStaffActivity alertStaff,
     RecordTimelineActivity recordTimeline,
-    CompleteRecoveryActivity complete)
+    CompleteRecoveryActivity complete,
+    FindSlotsActivity findSlots,
+    BookSlotActivity bookSlot)
 {
     [Function(RecoveryNames.Orchestration)]
     public Task<RecoveryResult> MissedCallRecovery([OrchestrationTrigger] TaskOrchestrationContext context)
@@ -50,4 +52,12 @@ public sealed class RecoveryFunctions(
     [Function(RecoveryActivityNames.Complete)]
     public Task<bool> Complete([ActivityTrigger] CompleteRecoveryRequest request, CancellationToken cancellationToken)
         => complete.RunAsync(request, cancellationToken);
+
+    [Function(RecoveryActivityNames.FindSlots)]
+    public Task<SlotOffer> FindSlots([ActivityTrigger] FindSlotsRequest request, CancellationToken cancellationToken)
+        => findSlots.RunAsync(request, cancellationToken);
+
+    [Function(RecoveryActivityNames.BookSlot)]
+    public Task<BookSlotResult> BookSlot([ActivityTrigger] BookSlotRequest request, CancellationToken cancellationToken)
+        => bookSlot.RunAsync(request, cancellationToken);
 }

@@ -258,6 +258,20 @@ public sealed class SlotFinderTests
         Assert.Empty(BookingSettings.Default.Validate());
     }
 
+    [Fact]
+    public void OfferText_ListsSlotsInTheClinicsZoneAndHabits_AndTheParserReadsThemBack()
+    {
+        var slots = SlotFinder.Find(Clinic, Settings, Checkup, [], Now, null);
+        var us = TestData.UsClinic;
+        var laSlot = new OfferedSlot(new DateTimeOffset(2026, 3, 11, 21, 0, 0, TimeSpan.Zero), TimeSpan.FromMinutes(30), "checkup");
+
+        var text = OfferText.List(Clinic, slots);
+
+        Assert.Equal("1) Tue 10 Mar 12:00pm\n2) Tue 10 Mar 2:00pm\n3) Tue 10 Mar 3:00pm", text);
+        Assert.Equal("Wed Mar 11 2:00pm", OfferText.Describe(us, laSlot));
+        Assert.Equal(1, BookingIntentParser.Parse("2pm", Now, London, slots).OfferIndex);
+    }
+
     private static Booking Booked(int year, int month, int day, int hour, int minute, int minutes)
     {
         var start = new DateTimeOffset(year, month, day, hour, minute, 0, TimeSpan.Zero);

@@ -22,7 +22,9 @@ public static class FastClinics
 
     private const string AllDay = """[{"open":"00:00","close":"23:59"}]""";
 
-    public static string File(string ladderJson = DefaultLadder)
+    /// <param name="booking">Keep the sample's booking conversation (with a seconds-scale reply timeout); else replies go to staff.</param>
+    /// <param name="externalBookingUrl">Switch the UK clinic to the external booking mode, posting to this receiver.</param>
+    public static string File(string ladderJson = DefaultLadder, bool booking = false, Uri? externalBookingUrl = null)
     {
         var root = JsonNode.Parse(System.IO.File.ReadAllText(SamplePaths.Clinics("clinics.sample.json")),
             documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!;
@@ -38,6 +40,20 @@ public static class FastClinics
             clinic["sendingHours"] = JsonNode.Parse("""{"start":"00:00","end":"23:59"}""");
             clinic["holidays"] = new JsonArray();
             clinic["openingHours"] = days.DeepClone();
+            if (!booking)
+            {
+                clinic.AsObject().Remove("booking");
+            }
+            else if (clinic["booking"] is JsonObject settings)
+            {
+                settings["replyTimeout"] = "00:00:20";
+                if (externalBookingUrl is not null && (string?)clinic["id"] == "riverside-dental")
+                {
+                    settings["mode"] = "external";
+                    settings["externalWebhookUrl"] = externalBookingUrl.ToString();
+                    settings["externalWebhookSecret"] = "test-external-booking-secret-0001";
+                }
+            }
         }
 
         var path = Path.Combine(Path.GetTempPath(), $"clinics-fast-{Guid.NewGuid():N}.json");

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -13,7 +14,7 @@ using MissedCallFunctions.LocalHost.SmsSandbox;
 
 namespace MissedCallFunctions.Reliability.Infrastructure;
 
-public static class Http
+public static class Loopback
 {
     /// <summary>An HTTP client for loopback load: many connections, no proxy.</summary>
     public static HttpClient Client(Uri baseAddress, TimeSpan? timeout = null) => new(new SocketsHttpHandler
@@ -75,7 +76,7 @@ public sealed class InProcessHost : IAsyncDisposable
         App = app;
         BaseAddress = baseAddress;
         Logs = logs;
-        Http = Infrastructure.Http.Client(baseAddress);
+        Http = Loopback.Client(baseAddress);
     }
 
     public string Name { get; }
@@ -179,7 +180,7 @@ public sealed class ChildHost : IDisposable
         process.BeginErrorReadLine();
         _process = process;
 
-        using var probe = Http.Client(BaseAddress, TimeSpan.FromSeconds(2));
+        using var probe = Loopback.Client(BaseAddress, TimeSpan.FromSeconds(2));
         var ok = await Wait.UntilAsync(async () =>
         {
             if (process.HasExited)

@@ -94,7 +94,7 @@ public static class Webhooks
 
     /// <summary>A RingCentral telephony-session notification: the caller's inbound party disconnected unanswered.</summary>
     public static string RingCentralMissedJson(string sessionId, string caller, DateTimeOffset eventTime, int sequence = 9) => string.Create(CultureInfo.InvariantCulture,
-        $$"""{"uuid":"{{sessionId}}-u","event":"/restapi/v1.0/account/37439510/telephony/sessions","timestamp":"{{eventTime:O}}","subscriptionId":"0a7fb1f2-9e7c-4d9e-8b8a-1c2d3e4f5a6b","body":{"sequence":{{sequence}},"sessionId":"{{sessionId}}-s","telephonySessionId":"{{sessionId}}","eventTime":"{{eventTime:O}}","parties":[{"id":"{{sessionId}}-p","direction":"Inbound","to":{"phoneNumber":"{{Sample.UkClinicNumber}}"},"from":{"phoneNumber":"{{caller}}"},"status":{"code":"Disconnected","reason":"NoAnswer"},"missedCall":true}]}}""");
+        $$$"""{"uuid":"{{{sessionId}}}-u","event":"/restapi/v1.0/account/37439510/telephony/sessions","timestamp":"{{{eventTime:O}}}","subscriptionId":"0a7fb1f2-9e7c-4d9e-8b8a-1c2d3e4f5a6b","body":{"sequence":{{{sequence}}},"sessionId":"{{{sessionId}}}-s","telephonySessionId":"{{{sessionId}}}","eventTime":"{{{eventTime:O}}}","parties":[{"id":"{{{sessionId}}}-p","direction":"Inbound","to":{"phoneNumber":"{{{Sample.UkClinicNumber}}}"},"from":{"phoneNumber":"{{{caller}}}"},"status":{"code":"Disconnected","reason":"NoAnswer"},"missedCall":true}]}}""");
 
     public static HttpRequestMessage RingCentral(string json, string? token = Sample.UkRingCentralToken, KeyMode key = KeyMode.Header)
     {

@@ -1,0 +1,99 @@
+using System.Text.Json;
+using MissedCallFunctions.Bookings;
+using MissedCallFunctions.Clinics;
+using MissedCallFunctions.Common;
+using MissedCallFunctions.Recovery;
+using Microsoft.AspNetCore.Http;
+
+namespace MissedCallFunctions.Http;
+
+public sealed record ReportedBooking(string? Phone, DateTimeOffset? Start, string? AppointmentTypeId, string? Name, string? Reference);
+
+/// <summary>
+/// The clinic's calendar: an iCalendar feed (secret token in the URL, for Outlook / Google / Apple Calendar), and the
+/// staff API to list, cancel and report bookings (booking-link mode: a booking made through the link counts only
+/// when it is reported).
+/// </summary>
+public sealed class BookingHttpHandler(IClinicDirectory clinics, IBookingStore bookings, IRecoveryRegistry registry, StaffHttpHandler staff, TimeProvider time)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task<IResult> CalendarAsync(HttpRequest request, string clinicId, CancellationToken cancellationToken)
+    {
+        var clinic = await clinics.GetAsync(clinicId, cancellationToken).ConfigureAwait(false);
+        if (clinic is null || !CalendarFeedTokens.Verify(request.Query["token"].FirstOrDefault(), clinic.CalendarFeedTokens))
+        {
+            return HttpProblems.Problem(401, "Calendar token required", "Use the calendar URL with this clinic's calendar token.");
+        }
+
+        var now = time.GetUtcNow();
+        var list = await bookings.ListAsync(clinic.Id, now.AddDays(-30), now.AddDays(120), cancellationToken).ConfigureAwait(false);
+        return Results.Text(CalendarFeed.Render(clinic, list, clinic.Booking), "text/calendar; charset=utf-8");
+    }
+
+    public async Task<IResult> ListAsync(HttpRequest request, string clinicId, CancellationToken cancellationToken)
+    {
+        if (await staff.AuthorizeAsync(request, clinicId, cancellationToken).ConfigureAwait(false) is { } refusal)
+        {
+            return refusal;
+        }
+
+        var now = time.GetUtcNow();
+        var from = DateTimeOffset.TryParse(request.Query["from"], out var f) ? f : now.AddDays(-1);
+        var to = DateTimeOffset.TryParse(request.Query["to"], out var t) ? t : now.AddDays(30);
+        return Results.Json(await bookings.ListAsync(clinicId, from, to, cancellationToken).ConfigureAwait(false), Json);
+    }
+
+    public async Task<IResult> CancelAsync(HttpRequest request, string clinicId, string bookingId, CancellationToken cancellationToken)
+    {
+        if (await staff.AuthorizeAsync(request, clinicId, cancellationToken).ConfigureAwait(false) is { } refusal)
+        {
+            return refusal;
+        }
+
+        var cancelled = await bookings.CancelAsync(clinicId, bookingId, cancellationToken).ConfigureAwait(false);
+        return cancelled is null ? HttpProblems.Problem(404, "Unknown booking", "This clinic has no booking with that id.") : Results.Json(cancelled, Json);
+    }
+
+    /// <summary>A booking made through the clinic's booking link (or by phone), reported by staff or the practice system.</summary>
+    public async Task<IResult> ReportAsync(HttpRequest request, string clinicId, CancellationToken cancellationToken)
+    {
+        if (await staff.AuthorizeAsync(request, clinicId, cancellationToken).ConfigureAwait(false) is { } refusal)
+        {
+            return refusal;
+        }
+
+        ReportedBooking? body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync<ReportedBooking>(request.Body, Json, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JsonException)
+        {
+            body = null;
+        }
+
+        var clinic = (await clinics.GetAsync(clinicId, cancellationToken).ConfigureAwait(false))!;
+        var settings = clinic.Booking ?? BookingSettings.Default;
+        if (body?.Start is not { } start || !PhoneNumberTools.IsValidE164(body.Phone) || settings.TypeOrDefault(body.AppointmentTypeId) is not { } type)
+        {
+            return HttpProblems.Problem(400, "Invalid booking", "Send {\"phone\":\"+E.164\",\"start\":\"ISO 8601\",\"appointmentTypeId\":\"...\"}.");
+        }
+
+        // The calendar works in 5-minute cells: a reported time is recorded from the cell it starts in.
+        start = new DateTimeOffset(start.UtcTicks - (start.UtcTicks % BookingGrid.Cell.Ticks), TimeSpan.Zero);
+        var id = "rep-" + StaffTaskIdsFor(body.Reference ?? $"{body.Phone}|{start:O}");
+        var result = await bookings.TryConfirmAsync(new BookingRequest(clinic.Id, id, start, type.Duration, type.Id, body.Phone!, body.Name, "reported",
+            clinic.AverageAppointmentValue), Math.Min(settings.Chairs + BookSlotActivity.OverflowChairs, 99), cancellationToken).ConfigureAwait(false);
+        if (!result.Confirmed)
+        {
+            return HttpProblems.Problem(409, "Not recorded", result.Refusal ?? "The booking could not be recorded.");
+        }
+
+        // The missed call this booking recovers now counts as booked.
+        await registry.MarkBookedAsync(clinic.Id, body.Phone!, cancellationToken).ConfigureAwait(false);
+        return Results.Json(result.Booking, Json, statusCode: 201);
+    }
+
+    private static string StaffTaskIdsFor(string value) => Staff.StaffTaskIds.For(value);
+}

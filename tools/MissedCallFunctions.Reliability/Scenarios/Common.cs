@@ -1,0 +1,151 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using MissedCallFunctions.LocalHost.SmsSandbox;
+using MissedCallFunctions.Reliability.Infrastructure;
+
+namespace MissedCallFunctions.Reliability.Scenarios;
+
+/// <summary>Per-phone record of the texts a sandbox stored, with when each arrived (Stopwatch time).</summary>
+public sealed class TextLog : IDisposable
+{
+    private readonly SmsSandbox _sandbox;
+    private readonly ConcurrentDictionary<string, long> _first = new(StringComparer.Ordinal);
+
+    public TextLog(SmsSandbox sandbox)
+    {
+        _sandbox = sandbox;
+        _sandbox.MessageSent += OnSent;
+    }
+
+    public bool TryFirst(string phone, out long timestamp) => _first.TryGetValue(phone, out timestamp);
+
+    public int Outbound(string phone) => _sandbox.Thread(phone).Count(m => m.Direction == SandboxDirection.Outbound);
+
+    public IReadOnlyList<SandboxMessage> AllOutbound => _sandbox.Messages.Where(m => m.Direction == SandboxDirection.Outbound).ToList();
+
+    private void OnSent(object? sender, SandboxMessage message) => _first.TryAdd(message.To, Stopwatch.GetTimestamp());
+
+    public void Dispose() => _sandbox.MessageSent -= OnSent;
+}
+
+/// <summary>Latency samples in milliseconds.</summary>
+public sealed class Samples
+{
+    private readonly List<double> _values = [];
+    private readonly Lock _gate = new();
+
+    public void Add(double ms)
+    {
+        lock (_gate)
+        {
+            _values.Add(ms);
+        }
+    }
+
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _values.Count;
+            }
+        }
+    }
+
+    public double Percentile(double p)
+    {
+        double[] sorted;
+        lock (_gate)
+        {
+            sorted = [.. _values];
+        }
+
+        if (sorted.Length == 0)
+        {
+            return double.NaN;
+        }
+
+        Array.Sort(sorted);
+        var rank = (int)Math.Ceiling(p / 100.0 * sorted.Length);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
+    }
+
+    public double Max => Percentile(100);
+}
+
+/// <summary>A webhook delivery as a provider makes it: send, and on a 5xx or no answer try again a little later.</summary>
+public static class Delivery
+{
+    public sealed record Outcome(HttpStatusCode? Status, int Attempts, int ServerErrors, int ClientErrors, int NoAnswer, JsonElement? Body,
+        long FirstAttempt, long? AcceptedAt, List<(long At, string What)> Failures);
+
+    public static async Task<Outcome> SendAsync(HttpClient http, Func<HttpRequestMessage> build, TimeSpan giveUpAfter, TimeSpan retryEvery,
+        bool retry = true)
+    {
+        var first = Stopwatch.GetTimestamp();
+        var deadline = DateTime.UtcNow + giveUpAfter;
+        int attempts = 0, serverErrors = 0, clientErrors = 0, noAnswer = 0;
+        var failures = new List<(long, string)>();
+        while (true)
+        {
+            attempts++;
+            try
+            {
+                using var request = build();
+                using var response = await http.SendAsync(request);
+                var text = await response.Content.ReadAsStringAsync();
+                var status = (int)response.StatusCode;
+                if (status is >= 200 and < 300)
+                {
+                    JsonElement? body = null;
+                    try
+                    {
+                        body = JsonDocument.Parse(text).RootElement.Clone();
+                    }
+                    catch (JsonException)
+                    {
+                    }
+
+                    return new Outcome(response.StatusCode, attempts, serverErrors, clientErrors, noAnswer, body, first, Stopwatch.GetTimestamp(), failures);
+                }
+
+                failures.Add((Stopwatch.GetTimestamp(), status.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                if (status >= 500)
+                {
+                    serverErrors++;
+                }
+                else
+                {
+                    // A 4xx tells the provider the request is bad: it does not retry.
+                    clientErrors++;
+                    return new Outcome(response.StatusCode, attempts, serverErrors, clientErrors, noAnswer, null, first, null, failures);
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException)
+            {
+                noAnswer++;
+                failures.Add((Stopwatch.GetTimestamp(), ex.GetType().Name));
+            }
+
+            if (!retry || DateTime.UtcNow > deadline)
+            {
+                return new Outcome(null, attempts, serverErrors, clientErrors, noAnswer, null, first, null, failures);
+            }
+
+            await Task.Delay(retryEvery);
+        }
+    }
+
+    public static int ArrayLength(JsonElement? body, string property) =>
+        body is { ValueKind: JsonValueKind.Object } b && b.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.Array ? value.GetArrayLength() : 0;
+}
+
+public static class Seconds
+{
+    public static double Since(long start) => Stopwatch.GetElapsedTime(start).TotalSeconds;
+
+    public static double Between(long start, long end) => Stopwatch.GetElapsedTime(start, end).TotalSeconds;
+}
