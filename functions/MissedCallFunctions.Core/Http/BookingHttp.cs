@@ -51,6 +51,11 @@ public sealed class BookingHttpHandler(IClinicDirectory clinics, IBookingStore b
             return refusal;
         }
 
+        if (!System.Text.RegularExpressions.Regex.IsMatch(bookingId, "^[A-Za-z0-9-]{1,100}$"))
+        {
+            return HttpProblems.Problem(404, "Unknown booking", "This clinic has no booking with that id.");
+        }
+
         var cancelled = await bookings.CancelAsync(clinicId, bookingId, cancellationToken).ConfigureAwait(false);
         return cancelled is null ? HttpProblems.Problem(404, "Unknown booking", "This clinic has no booking with that id.") : Results.Json(cancelled, Json);
     }
@@ -63,14 +68,20 @@ public sealed class BookingHttpHandler(IClinicDirectory clinics, IBookingStore b
             return refusal;
         }
 
-        ReportedBooking? body;
+        ReportedBooking? body = null;
+        var bytes = await IngestHttpHandler.ReadBodyAsync(request, 16 * 1024, cancellationToken).ConfigureAwait(false);
+        if (bytes is null)
+        {
+            return HttpProblems.Problem(413, "Payload too large", "A reported booking is limited to 16 KiB.");
+        }
+
         try
         {
-            body = await JsonSerializer.DeserializeAsync<ReportedBooking>(request.Body, Json, cancellationToken).ConfigureAwait(false);
+            body = bytes.Length == 0 ? null : JsonSerializer.Deserialize<ReportedBooking>(bytes, Json);
         }
         catch (JsonException)
         {
-            body = null;
+            // Reported below as an invalid booking.
         }
 
         var clinic = (await clinics.GetAsync(clinicId, cancellationToken).ConfigureAwait(false))!;

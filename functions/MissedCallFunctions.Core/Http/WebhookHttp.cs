@@ -53,14 +53,22 @@ public sealed class IngestHttpHandler(CallEventIngestor ingestor, IOptions<Inges
         using var buffer = new MemoryStream(request.ContentLength is { } length and > 0 ? (int)Math.Min(length, max) : 4096);
         var chunk = new byte[8192];
         int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        try
         {
-            if (buffer.Length + read > max)
+            while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                return null;
-            }
+                if (buffer.Length + read > max)
+                {
+                    return null;
+                }
 
-            buffer.Write(chunk, 0, read);
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // Over the server's own request limit: the same answer as over ours.
+            return null;
         }
 
         return buffer.ToArray();

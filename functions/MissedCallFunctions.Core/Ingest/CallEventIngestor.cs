@@ -123,7 +123,14 @@ public sealed partial class CallEventIngestor(
         {
             var callEvent = Normalize(provider.Key, item, clinic, clinicNumber, now);
             var messageId = callEvent.MessageId;
-            var claim = await ledger.ClaimAsync(messageId, cancellationToken).ConfigureAwait(false);
+            var claim = await ClaimAsync(messageId, cancellationToken).ConfigureAwait(false);
+            if (claim == LedgerClaim.InFlight)
+            {
+                // Another request holds the claim and has not published: it may have died. Never acknowledge an event
+                // nobody queued: the provider retries, and a dead claim is taken over once it is stale.
+                return new IngestResult.Rejected(503, "Busy", "This event is being processed by another request; retry shortly.");
+            }
+
             if (claim != LedgerClaim.Claimed)
             {
                 duplicates.Add(messageId);
@@ -149,6 +156,21 @@ public sealed partial class CallEventIngestor(
         }
 
         return new IngestResult.Accepted(queued, duplicates, ignored);
+    }
+
+    /// <summary>Claims, waiting briefly while a concurrent delivery of the same event publishes it.</summary>
+    private async Task<LedgerClaim> ClaimAsync(string messageId, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var claim = await ledger.ClaimAsync(messageId, cancellationToken).ConfigureAwait(false);
+            if (claim != LedgerClaim.InFlight || attempt >= 20)
+            {
+                return claim;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     internal static CallEvent Normalize(string provider, ProviderCallEvent item, ClinicConfig clinic, string clinicNumber, DateTimeOffset now)
