@@ -24,7 +24,8 @@ public static class FastClinics
 
     /// <param name="booking">Keep the sample's booking conversation (with a seconds-scale reply timeout); else replies go to staff.</param>
     /// <param name="externalBookingUrl">Switch the UK clinic to the external booking mode, posting to this receiver.</param>
-    public static string File(string ladderJson = DefaultLadder, bool booking = false, Uri? externalBookingUrl = null)
+    /// <param name="chairs">Override the number of chairs (1 makes every slot contested).</param>
+    public static string File(string ladderJson = DefaultLadder, bool booking = false, Uri? externalBookingUrl = null, int? chairs = null)
     {
         var root = JsonNode.Parse(System.IO.File.ReadAllText(SamplePaths.Clinics("clinics.sample.json")),
             documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!;
@@ -47,6 +48,11 @@ public static class FastClinics
             else if (clinic["booking"] is JsonObject settings)
             {
                 settings["replyTimeout"] = "00:00:20";
+                if (chairs is { } count)
+                {
+                    settings["chairs"] = count;
+                }
+
                 if (externalBookingUrl is not null && (string?)clinic["id"] == "riverside-dental")
                 {
                     settings["mode"] = "external";
