@@ -40,6 +40,7 @@ public sealed class BenchOptions
           --trace-storage        textback/steady/burst: count and time every outgoing HTTP call (Azurite, sandbox) per recovery
           --set Key=Value        extra host configuration, e.g. --set Durable:MaxQueuePollingInterval=00:00:00.100
           --markdown FILE        write the result tables with the machine description to FILE
+                                 ('all' writes artifacts/bench/bench-<time>.md when this is not given)
           --append               append to the markdown file instead of overwriting it
         """;
 

@@ -146,9 +146,10 @@ public static class MemoryScenario
         t.Row("Azurite (node) peak RSS (VmHWM)", Fmt.MiB(azuritePeak));
         t.Note(cpuUse + ", until the last text-back");
         t.Note("The host process also runs the bench client (HttpClient, per-call bookkeeping) and the SMS sandbox, which keeps every text in memory; both are included in its working set.");
-        t.Note(afterSettled < 1024L * 1024 * 1024
-            ? $"target: {Fmt.Int(recoveries)} waiting recoveries in < 1 GiB (host working set after GC): met"
-            : $"target: {Fmt.Int(recoveries)} waiting recoveries in < 1 GiB (host working set after GC): NOT met");
+        var under = afterSettled < 1024L * 1024 * 1024;
+        t.Note(recoveries >= 10_000
+            ? $"target: 10,000 waiting recoveries in < 1 GiB (host working set after GC): {(under && texted >= 10_000 ? "met" : "NOT met")}"
+            : $"target (10,000 waiting recoveries in < 1 GiB) not tested by this run: {Fmt.Int(texted)} waiting recoveries, host working set after GC {Fmt.MiB(afterSettled)}");
         t.Note("Azurite keeps all of its data in memory (--inMemoryPersistence), so its RSS grows with the Durable history and the pipeline's tables; with --location (disk) or real Azure Storage that memory is not in the host's machine.");
         report.Add(t);
     }

@@ -38,23 +38,23 @@ await using (var stack = await BenchStack.StartAsync(options))
         case "floor":
             break;
         case "textback":
-            await LoadScenarios.WarmUpAsync(stack, options.Warmup);
+            await LoadScenarios.WarmUpAsync(stack, options.Warmup, options.Processor);
             await LoadScenarios.RunAsync(stack, "textback", options.Rate ?? 5, options.Calls, options.LossWindow, floor, report, trace);
             break;
         case "steady":
-            await LoadScenarios.WarmUpAsync(stack, options.Warmup);
+            await LoadScenarios.WarmUpAsync(stack, options.Warmup, options.Processor);
             await RunRateAsync("steady", options.Rate ?? 20, options.Seconds ?? 30);
             break;
         case "burst":
-            await LoadScenarios.WarmUpAsync(stack, options.Warmup);
+            await LoadScenarios.WarmUpAsync(stack, options.Warmup, options.Processor);
             await RunRateAsync("burst", options.Rate ?? 200, options.Seconds ?? 60);
             break;
         case "ingest":
-            await LoadScenarios.WarmUpAsync(stack, options.Warmup);
+            await LoadScenarios.WarmUpAsync(stack, options.Warmup, options.Processor);
             await IngestScenario.RunAsync(stack, options.Levels, options.Seconds ?? 15, options.TargetMs, options.Processor, floor, report);
             break;
         case "memory":
-            await LoadScenarios.WarmUpAsync(stack, options.Warmup);
+            await LoadScenarios.WarmUpAsync(stack, options.Warmup, options.Processor);
             await MemoryScenario.RunAsync(stack, options.Recoveries, options.Concurrency, options.Rate, report);
             break;
         case "tablescan":
@@ -64,7 +64,7 @@ await using (var stack = await BenchStack.StartAsync(options))
             await TableScanScenario.RunQueueAsync(stack, options.ScanSizes, report);
             break;
         case "all":
-            await LoadScenarios.WarmUpAsync(stack, options.Warmup);
+            await LoadScenarios.WarmUpAsync(stack, options.Warmup, options.Processor);
             await LoadScenarios.RunAsync(stack, "textback", options.Rate ?? 5, options.Calls, options.LossWindow, floor, report, trace);
             await RunRateAsync("steady", options.SteadyRate, options.SteadySeconds);
             if (options.WithBurst)
@@ -79,7 +79,14 @@ await using (var stack = await BenchStack.StartAsync(options))
         => LoadScenarios.RunAsync(stack, name, rate, (int)Math.Round(rate * seconds), options.LossWindow, floor, report, trace);
 }
 
-if (options.Markdown is { } path)
+// 'all' always leaves a markdown section behind: in artifacts/bench/ (git-ignored) unless --markdown says where.
+var markdown = options.Markdown;
+if (markdown is null && options.Scenario == "all" && MissedCallFunctions.LocalHost.AzuriteLauncher.FindRepositoryRoot() is { } root)
+{
+    markdown = Path.Combine(root, "artifacts", "bench", string.Create(CultureInfo.InvariantCulture, $"bench-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}.md"));
+}
+
+if (markdown is { } path)
 {
     var command = "dotnet run -c Release --project tools/MissedCallFunctions.Bench -- " + string.Join(' ', args);
     report.WriteMarkdown(path, command, options.Append);

@@ -31,6 +31,7 @@ foreach (var name in options.Run)
     Console.WriteLine();
     Console.WriteLine($"-- {name} ({options.Size}) started {DateTimeOffset.Now:HH:mm:ss}");
     var started = Stopwatch.GetTimestamp();
+    var loadBefore = LoadAverage();
     ScenarioResult result;
     try
     {
@@ -52,6 +53,8 @@ foreach (var name in options.Run)
     }
 
     result.Duration = Stopwatch.GetElapsedTime(started);
+    // The machine may be shared (other builds, tests or benchmarks): say how busy it was.
+    result.Metric("load average (1 min) at start / end", $"{loadBefore} / {LoadAverage()} on {Environment.ProcessorCount} cores");
     report.Add(result);
 }
 
@@ -60,8 +63,20 @@ Console.Write(report.Summary());
 if (options.Markdown is { } path)
 {
     var command = "dotnet run -c Release --project tools/MissedCallFunctions.Reliability -- " + string.Join(' ', args);
-    report.WriteMarkdown(path, command, options.Size);
+    report.WriteMarkdown(path, command, options.Size, options.Append);
     Console.WriteLine($"Markdown written to {path}");
 }
 
 return report.Passed ? 0 : 1;
+
+static string LoadAverage()
+{
+    try
+    {
+        return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+    }
+    catch (IOException)
+    {
+        return "?";
+    }
+}

@@ -27,6 +27,7 @@ public sealed class ReliabilityOptions
         options
           --size reduced|full   scenario sizes (default reduced)
           --markdown FILE       write the results with the machine description to FILE
+          --append              append this run to the markdown file instead of overwriting it
           --seed N              random seed (default: time-based; printed)
         """;
 
@@ -37,6 +38,8 @@ public sealed class ReliabilityOptions
     public bool Full => Size == "full";
 
     public string? Markdown { get; private set; }
+
+    public bool Append { get; private set; }
 
     public int Seed { get; private set; } = Environment.TickCount & 0x7fffffff;
 
@@ -61,6 +64,9 @@ public sealed class ReliabilityOptions
                     break;
                 case "--markdown":
                     o.Markdown = Next();
+                    break;
+                case "--append":
+                    o.Append = true;
                     break;
                 case "--seed":
                     o.Seed = int.Parse(Next(), NumberStyles.Integer, CultureInfo.InvariantCulture);

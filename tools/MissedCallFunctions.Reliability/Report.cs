@@ -88,10 +88,10 @@ public sealed class ScenarioResult(string name, string description)
         return sb.ToString();
     }
 
-    public string ToMarkdown()
+    public string ToMarkdown(string size)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"### {Name}: {(Passed ? "PASS" : "**FAIL**")} ({Fmt.Seconds(Duration)})");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"### {Name} ({size}): {(Passed ? "PASS" : "**FAIL**")} ({Fmt.Seconds(Duration)})");
         sb.AppendLine();
         sb.AppendLine(Description);
         sb.AppendLine();
@@ -199,17 +199,56 @@ public sealed class RunReport
         return Table.Text(["scenario", "result", "time", "checks passed"], rows);
     }
 
-    public void WriteMarkdown(string path, string commandLine, string size)
+    public void WriteMarkdown(string path, string commandLine, string size, bool append = false)
     {
         var sb = new StringBuilder();
+        if (append && File.Exists(path))
+        {
+            sb.AppendLine();
+        }
+        else if (File.Exists(path) && File.ReadAllText(path) is var existing && existing.IndexOf("\n## Run ", StringComparison.Ordinal) is var at and > 0)
+        {
+            // Keep what was written by hand above the runs (how to run, findings); replace the runs.
+            append = false;
+            sb.Append(existing.AsSpan(0, at + 1));
+        }
+        else
+        {
+            append = false;
+            AppendHeader(sb);
+        }
+
+        AppendRun(sb, commandLine, size);
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        if (append)
+        {
+            File.AppendAllText(path, sb.ToString());
+        }
+        else
+        {
+            File.WriteAllText(path, sb.ToString());
+        }
+    }
+
+    private static void AppendHeader(StringBuilder sb)
+    {
         sb.AppendLine("# Reliability");
         sb.AppendLine();
-        sb.AppendLine("What `tools/MissedCallFunctions.Reliability` printed, unedited: duplicate webhooks, the local host killed with SIGKILL");
+        sb.AppendLine("The `## Run` sections are what `tools/MissedCallFunctions.Reliability` printed, unedited: duplicate webhooks, the local host killed with SIGKILL");
         sb.AppendLine("mid-ladder, SMS provider faults, Azurite restarted mid-run, poison events, and a fuzz of every HTTP endpoint. Every scenario");
         sb.AppendLine("runs against the real local stack (its own Azurite, the real Durable Task engine on it, the queue pump, the SMS sandbox)");
         sb.AppendLine("over real HTTP on loopback. Each check says what was expected and what was seen; a failed check fails the run.");
         sb.AppendLine("CI runs the reduced sizes of the same scenarios in `tests/MissedCallFunctions.Tests/Reliability/ReliabilitySuiteTests.cs`.");
         sb.AppendLine();
+    }
+
+    private void AppendRun(StringBuilder sb, string commandLine, string size)
+    {
         sb.AppendLine(CultureInfo.InvariantCulture, $"## Run {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, size {size}");
         sb.AppendLine();
         sb.AppendLine(CultureInfo.InvariantCulture, $"`{commandLine}`");
@@ -222,16 +261,8 @@ public sealed class RunReport
         sb.AppendLine();
         foreach (var result in Results)
         {
-            sb.Append(result.ToMarkdown());
+            sb.Append(result.ToMarkdown(size));
         }
-
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (!string.IsNullOrEmpty(directory))
-        {
-            Directory.CreateDirectory(directory);
-        }
-
-        File.WriteAllText(path, sb.ToString());
     }
 }
 

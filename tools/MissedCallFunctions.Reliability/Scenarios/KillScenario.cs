@@ -52,6 +52,7 @@ public static class KillScenario
         var outcomes = new ConcurrentBag<Delivery.Outcome>();
         var run = Guid.NewGuid().ToString("N")[..8];
         var t0 = Stopwatch.GetTimestamp();
+        var wall0 = DateTimeOffset.UtcNow;
 
         // Calls arrive over a few seconds; a call whose delivery failed (host down) is re-sent every second, as providers do.
         var rate = options.Full ? 25.0 : 5.0;
@@ -138,7 +139,10 @@ public static class KillScenario
         result.Metric("kills (SIGKILL)", string.Join("; ", killLog))
             .Metric("host start time: first / restarts", $"{firstStart.TotalSeconds:0.0} s / {string.Join(", ", restarts.Select(r => r.ToString("0.0", CultureInfo.InvariantCulture) + " s"))}")
             .Metric("calls re-sent because the host was down", retried)
-            .Metric("all texts sent by", Fmt.Seconds(finishedAt))
+            .Metric("last text sent at", outbound.Count == 0 ? "-" : $"t+{(outbound.Max(m => m.Timestamp) - wall0).TotalSeconds:0.0} s")
+            .Metric("calls with no recovery at all", string.Join(", ", callers.Where(c => recoveries.All(r => r.GetString("CallerNumber") != c)).Select(c => "call " + callers.IndexOf(c))) is { Length: > 0 } lost ? lost : "none")
+            .Metric("retries acknowledged as duplicates of a claim still 'in flight' (host log, event 1001)",
+                File.Exists(logFile) ? File.ReadLines(logFile).Count(l => l.Contains("acknowledged (InFlight)", StringComparison.Ordinal)) : 0)
             .Metric("follow-up lateness vs schedule p50 / max", $"{Fmt.Ms(late.Percentile(50))} / {Fmt.Ms(late.Max)}")
             .Metric("outcomes", Fmt.Counts(recoveries.GroupBy(r => r.GetString("Outcome") ?? "(live)").Select(g => KeyValuePair.Create(g.Key, g.Count()))))
             .Metric("host log", logFile);
