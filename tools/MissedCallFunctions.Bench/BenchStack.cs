@@ -33,6 +33,7 @@ public sealed class BenchStack : IAsyncDisposable
 
     private readonly HashSet<string> _reserved;
     private readonly ConcurrentDictionary<string, long> _firstText = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _textCount = new(StringComparer.Ordinal);
     private int _nextCaller;
     private long _textsSent;
 
@@ -87,6 +88,7 @@ public sealed class BenchStack : IAsyncDisposable
     {
         var started = Stopwatch.GetTimestamp();
         var azurite = await AzuriteLauncher.StartAsync(dataDirectory: null, preferredPorts: null, log: null).ConfigureAwait(false);
+        Interrupt.Track(azurite.ProcessId);
         try
         {
             var (clinicsFile, reserved) = WriteClinicsFile(options.LadderFirstStep);
@@ -181,6 +183,9 @@ public sealed class BenchStack : IAsyncDisposable
     /// <summary>When the first text to <paramref name="phone"/> reached the sandbox (Stopwatch timestamp).</summary>
     public bool TryGetFirstText(string phone, out long timestamp) => _firstText.TryGetValue(phone, out timestamp);
 
+    /// <summary>How many of <paramref name="callers"/> got more than one text (the ladder's first step is a day away, so any is a duplicate).</summary>
+    public int CallersWithDuplicateTexts(IEnumerable<string> callers) => callers.Count(c => _textCount.TryGetValue(c, out var n) && n > 1);
+
     public static long WorkingSet()
     {
         using var process = Process.GetCurrentProcess();
@@ -236,6 +241,7 @@ public sealed class BenchStack : IAsyncDisposable
 
         Interlocked.Increment(ref _textsSent);
         _firstText.TryAdd(message.To, Stopwatch.GetTimestamp());
+        _textCount.AddOrUpdate(message.To, 1, (_, n) => n + 1);
     }
 
     /// <summary>

@@ -28,7 +28,7 @@ public sealed class CpuMeter
         var (host, azurite) = Utilization();
         var other = OtherPercent(host, azurite);
         return string.Create(CultureInfo.InvariantCulture,
-            $"CPU over the run: host process {host:0}%, Azurite {azurite:0}%, other processes on the machine {other:0}% of one core ({Environment.ProcessorCount} cores = {Environment.ProcessorCount * 100}%); 1-min load average at the end {Machine.LoadAverage()}");
+            $"CPU over the run: host process {Fmt.Num(host, "0")}%, Azurite {Fmt.Num(azurite, "0")}%, other processes on the machine {Fmt.Num(other, "0")}% of one core ({Environment.ProcessorCount} cores = {Environment.ProcessorCount * 100}%); 1-min load average at the end {Machine.LoadAverage()}");
     }
 
     public (double HostPercent, double AzuritePercent) Utilization()

@@ -18,7 +18,7 @@ public static class IngestScenario
         var textsBefore = stack.TextsSent;
         double bestRate = 0;
         var bestLevel = 0;
-        foreach (var level in levels)
+        foreach (var level in levels.TakeWhile(_ => !Interrupt.Requested))
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ingest: concurrency {level} for {seconds:0} s..."));
             var cpu = new CpuMeter(stack.Azurite.ProcessId);
@@ -29,7 +29,7 @@ public static class IngestScenario
             var end = start + (long)(seconds * Stopwatch.Frequency);
             var workers = Enumerable.Range(0, level).Select(_ => Task.Run(async () =>
             {
-                while (Stopwatch.GetTimestamp() < end)
+                while (Stopwatch.GetTimestamp() < end && !Interrupt.Requested)
                 {
                     var (status, ms, _, _) = await stack.PostMissedCallAsync(stack.NewCaller(), CancellationToken.None).ConfigureAwait(false);
                     if (status == HttpStatusCode.Accepted)

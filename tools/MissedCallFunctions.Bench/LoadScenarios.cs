@@ -70,7 +70,7 @@ public static class LoadScenarios
         var scheduler = new Thread(() =>
         {
             var issued = 0;
-            while (issued < count)
+            while (issued < count && !Interrupt.Requested)
             {
                 var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
                 var due = Math.Min(count, (int)Math.Floor(elapsed * rate) + 1);
@@ -89,7 +89,7 @@ public static class LoadScenarios
         scheduler.Start();
 
         var progress = Stopwatch.GetTimestamp();
-        while (scheduler.IsAlive)
+        while (scheduler.IsAlive && !Interrupt.Requested)
         {
             await Task.Delay(200).ConfigureAwait(false);
             if (Stopwatch.GetElapsedTime(progress).TotalSeconds >= 5)
@@ -98,6 +98,20 @@ public static class LoadScenarios
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  {Stopwatch.GetElapsedTime(start).TotalSeconds:0}s: issued {records.Count(r => r is not null)}, 202s {records.Count(r => r is { Accepted: true })}, texts {records.Count(r => r is not null && stack.TryGetFirstText(r.Caller, out _))}"));
             }
+        }
+
+        scheduler.Join();
+        if (Interrupt.Requested)
+        {
+            var issuedCount = records.TakeWhile(r => r is not null).Count();
+            records = records[..issuedCount];
+            inFlight = inFlight[..issuedCount];
+            count = issuedCount;
+        }
+
+        if (count == 0)
+        {
+            return;
         }
 
         var lastSent = records.Max(r => r.Scheduled);
@@ -111,7 +125,7 @@ public static class LoadScenarios
         {
             var now = Stopwatch.GetTimestamp();
             var waiting = records.Where(r => r.Accepted && !stack.TryGetFirstText(r.Caller, out _) && now < r.AcceptedAt + window).ToList();
-            if (waiting.Count == 0)
+            if (waiting.Count == 0 || Interrupt.Requested)
             {
                 break;
             }
@@ -192,6 +206,11 @@ public static class LoadScenarios
         t.Note(string.Create(CultureInfo.InvariantCulture,
             $"text-backs within {lossWindow.TotalSeconds:0} s of the 202: {texted}/{count}; lost (no 202, or no text within {lossWindow.TotalSeconds:0} s) {lost} -> zero loss: {(lost == 0 ? "yes" : "NO")}"));
         t.Note(cpuUse + ", issuing the calls and waiting for their texts");
+        t.Note($"callers who got more than one text (a duplicate: the ladder's next step is a day away): {stack.CallersWithDuplicateTexts(records.Select(r => r.Caller))}");
+        if (Interrupt.Requested)
+        {
+            t.Note("INTERRUPTED: calls still waiting for their text when interrupted count as lost");
+        }
         if (lost > 0)
         {
             t.Note($"percentiles count lost calls as '{lostLabel}'");

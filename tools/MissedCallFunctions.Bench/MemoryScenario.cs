@@ -32,7 +32,7 @@ public static class MemoryScenario
         var ingest = Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
         {
             int i;
-            while ((i = Interlocked.Increment(ref next)) < recoveries)
+            while ((i = Interlocked.Increment(ref next)) < recoveries && !Interrupt.Requested)
             {
                 if (rate is { } r && r > 0)
                 {
@@ -91,6 +91,13 @@ public static class MemoryScenario
                 break;
             }
 
+            if (Interrupt.Requested)
+            {
+                stalled = true;
+                Console.WriteLine("  interrupted: reporting what was started so far.");
+                break;
+            }
+
             if (Stopwatch.GetElapsedTime(lastProgress).TotalSeconds > 120)
             {
                 stalled = true;
@@ -132,7 +139,7 @@ public static class MemoryScenario
         var t = new Table(string.Create(CultureInfo.InvariantCulture, $"memory: {Fmt.Int(recoveries)} recoveries waiting for a reply"), "measurement", "value");
         t.Row("recoveries requested (distinct callers)", Fmt.Int(recoveries));
         t.Row("ingest: all calls accepted after", string.Create(CultureInfo.InvariantCulture, $"{ingestDone.TotalSeconds:0.0} s ({recoveries / Math.Max(ingestDone.TotalSeconds, 1e-9):0.0} calls/s, at most {concurrency} in flight{(rate is { } pace ? $", paced at {pace:0.##}/s" : ", unpaced")})"));
-        t.Row("text-backs sent (recovery started and reached its wait)", $"{Fmt.Int(texted)} / {Fmt.Int(recoveries)}{(stalled ? " (stalled)" : string.Empty)}");
+        t.Row("text-backs sent (recovery started and reached its wait)", $"{Fmt.Int(texted)} / {Fmt.Int(recoveries)}{(stalled ? (Interrupt.Requested ? " (interrupted)" : " (stalled: no progress for 120 s)") : string.Empty)}");
         t.Row("time to start them all (first request -> last text-back)", string.Create(CultureInfo.InvariantCulture,
             $"{toLastText.TotalSeconds:0.0} s ({texted / Math.Max(toLastText.TotalSeconds, 1e-9):0.0} recoveries/s)"));
         t.Row("Durable instances Running at the end", running);
@@ -145,6 +152,7 @@ public static class MemoryScenario
         t.Row("Azurite (node) RSS before -> after", $"{Fmt.MiB(azuriteBefore)} -> {Fmt.MiB(azuriteAfter)}");
         t.Row("Azurite (node) peak RSS (VmHWM)", Fmt.MiB(azuritePeak));
         t.Note(cpuUse + ", until the last text-back");
+        t.Note($"callers who got more than one text: {stack.CallersWithDuplicateTexts(callers)}");
         t.Note("The host process also runs the bench client (HttpClient, per-call bookkeeping) and the SMS sandbox, which keeps every text in memory; both are included in its working set.");
         var under = afterSettled < 1024L * 1024 * 1024;
         t.Note(recoveries >= 10_000

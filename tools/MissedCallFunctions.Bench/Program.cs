@@ -23,6 +23,7 @@ if (options.Scenario == "help")
 }
 
 Machine.Print();
+Interrupt.Install();
 var report = new Report();
 await using (var stack = await BenchStack.StartAsync(options))
 {

@@ -89,7 +89,7 @@ public static class Fmt
     }
 
     public static string Num(double value, string format = "0.0") =>
-        double.IsNaN(value) ? "-" : value.ToString(format, CultureInfo.InvariantCulture);
+        double.IsFinite(value) ? value.ToString(format, CultureInfo.InvariantCulture) : "?";
 
     public static string Int(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 

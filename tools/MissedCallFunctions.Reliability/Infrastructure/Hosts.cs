@@ -131,6 +131,7 @@ public sealed class ChildHost : IDisposable
 {
     private readonly Dictionary<string, string> _environment;
     private readonly string _logFile;
+    private readonly List<TextWriter> _writers = [];
     private Process? _process;
 
     public ChildHost(HostSettings settings, int port, string logFile)
@@ -171,13 +172,28 @@ public sealed class ChildHost : IDisposable
         Starts++;
         var generation = Starts;
         var writer = TextWriter.Synchronized(new StreamWriter(_logFile, append: true) { AutoFlush = true });
+        _writers.Add(writer);
         writer.WriteLine($"---- start {generation} (pid {process.Id}) at {DateTimeOffset.UtcNow:O}");
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { writer.WriteLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { writer.WriteLine(e.Data); } };
-        process.Exited += (_, _) => writer.Dispose();
-        process.EnableRaisingEvents = true;
+        void Write(string? line)
+        {
+            try
+            {
+                if (line is not null)
+                {
+                    writer.WriteLine(line);
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                // Output that arrives after the host was disposed.
+            }
+        }
+
+        process.OutputDataReceived += (_, e) => Write(e.Data);
+        process.ErrorDataReceived += (_, e) => Write(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        _process?.Dispose(); // the previous start, killed by now
         _process = process;
 
         using var probe = Loopback.Client(BaseAddress, TimeSpan.FromSeconds(2));
@@ -225,6 +241,10 @@ public sealed class ChildHost : IDisposable
         }
 
         _process?.Dispose();
+        foreach (var writer in _writers)
+        {
+            writer.Dispose();
+        }
     }
 }
 
