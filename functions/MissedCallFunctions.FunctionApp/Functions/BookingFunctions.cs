@@ -13,21 +13,21 @@ public sealed class BookingFunctions(BookingHttpHandler bookings)
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "clinics/{clinicId}/calendar.ics")] HttpRequest request,
         string clinicId,
         CancellationToken cancellationToken)
-        => RunAsync(request, bookings.CalendarAsync(request, clinicId, cancellationToken));
+        => HttpAdapter.RunAsync(request, bookings.CalendarAsync(request, clinicId, cancellationToken));
 
     [Function(nameof(ListBookings))]
     public Task<IActionResult> ListBookings(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "clinics/{clinicId}/bookings")] HttpRequest request,
         string clinicId,
         CancellationToken cancellationToken)
-        => RunAsync(request, bookings.ListAsync(request, clinicId, cancellationToken));
+        => HttpAdapter.RunAsync(request, bookings.ListAsync(request, clinicId, cancellationToken));
 
     [Function(nameof(ReportBooking))]
     public Task<IActionResult> ReportBooking(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "clinics/{clinicId}/bookings")] HttpRequest request,
         string clinicId,
         CancellationToken cancellationToken)
-        => RunAsync(request, bookings.ReportAsync(request, clinicId, cancellationToken));
+        => HttpAdapter.RunAsync(request, bookings.ReportAsync(request, clinicId, cancellationToken));
 
     [Function(nameof(CancelBooking))]
     public Task<IActionResult> CancelBooking(
@@ -35,11 +35,5 @@ public sealed class BookingFunctions(BookingHttpHandler bookings)
         string clinicId,
         string bookingId,
         CancellationToken cancellationToken)
-        => RunAsync(request, bookings.CancelAsync(request, clinicId, bookingId, cancellationToken));
-
-    private static async Task<IActionResult> RunAsync(HttpRequest request, Task<IResult> handler)
-    {
-        await (await handler).ExecuteAsync(request.HttpContext);
-        return new EmptyResult();
-    }
+        => HttpAdapter.RunAsync(request, bookings.CancelAsync(request, clinicId, bookingId, cancellationToken));
 }

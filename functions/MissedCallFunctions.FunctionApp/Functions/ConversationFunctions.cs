@@ -16,14 +16,14 @@ public sealed class ConversationFunctions(InboundSmsHttpHandler inbound, StaffHt
         string provider,
         [DurableClient] DurableTaskClient durable,
         CancellationToken cancellationToken)
-        => RunAsync(request, inbound.HandleAsync(request, provider, new DurableRecoveryOrchestrations(durable), cancellationToken));
+        => HttpAdapter.RunAsync(request, inbound.HandleAsync(request, provider, new DurableRecoveryOrchestrations(durable), cancellationToken));
 
     [Function(nameof(ListStaffTasks))]
     public Task<IActionResult> ListStaffTasks(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "clinics/{clinicId}/tasks")] HttpRequest request,
         string clinicId,
         CancellationToken cancellationToken)
-        => RunAsync(request, staff.ListTasksAsync(request, clinicId, cancellationToken));
+        => HttpAdapter.RunAsync(request, staff.ListTasksAsync(request, clinicId, cancellationToken));
 
     [Function(nameof(MarkStaffTaskHandled))]
     public Task<IActionResult> MarkStaffTaskHandled(
@@ -32,7 +32,7 @@ public sealed class ConversationFunctions(InboundSmsHttpHandler inbound, StaffHt
         string taskId,
         [DurableClient] DurableTaskClient durable,
         CancellationToken cancellationToken)
-        => RunAsync(request, staff.MarkHandledAsync(request, clinicId, taskId, new DurableRecoveryOrchestrations(durable), cancellationToken));
+        => HttpAdapter.RunAsync(request, staff.MarkHandledAsync(request, clinicId, taskId, new DurableRecoveryOrchestrations(durable), cancellationToken));
 
     [Function(nameof(ConversationThread))]
     public Task<IActionResult> ConversationThread(
@@ -40,7 +40,7 @@ public sealed class ConversationFunctions(InboundSmsHttpHandler inbound, StaffHt
         string clinicId,
         string caller,
         CancellationToken cancellationToken)
-        => RunAsync(request, staff.ThreadAsync(request, clinicId, caller, cancellationToken));
+        => HttpAdapter.RunAsync(request, staff.ThreadAsync(request, clinicId, caller, cancellationToken));
 
     [Function(nameof(TakeOverConversation))]
     public Task<IActionResult> TakeOverConversation(
@@ -49,7 +49,7 @@ public sealed class ConversationFunctions(InboundSmsHttpHandler inbound, StaffHt
         string caller,
         [DurableClient] DurableTaskClient durable,
         CancellationToken cancellationToken)
-        => RunAsync(request, staff.TakeOverAsync(request, clinicId, caller, new DurableRecoveryOrchestrations(durable), cancellationToken));
+        => HttpAdapter.RunAsync(request, staff.TakeOverAsync(request, clinicId, caller, new DurableRecoveryOrchestrations(durable), cancellationToken));
 
     [Function(nameof(HandBackConversation))]
     public Task<IActionResult> HandBackConversation(
@@ -58,7 +58,7 @@ public sealed class ConversationFunctions(InboundSmsHttpHandler inbound, StaffHt
         string caller,
         [DurableClient] DurableTaskClient durable,
         CancellationToken cancellationToken)
-        => RunAsync(request, staff.HandBackAsync(request, clinicId, caller, new DurableRecoveryOrchestrations(durable), cancellationToken));
+        => HttpAdapter.RunAsync(request, staff.HandBackAsync(request, clinicId, caller, new DurableRecoveryOrchestrations(durable), cancellationToken));
 
     [Function(nameof(StaffReply))]
     public Task<IActionResult> StaffReply(
@@ -67,11 +67,5 @@ public sealed class ConversationFunctions(InboundSmsHttpHandler inbound, StaffHt
         string caller,
         [DurableClient] DurableTaskClient durable,
         CancellationToken cancellationToken)
-        => RunAsync(request, staff.ReplyAsync(request, clinicId, caller, new DurableRecoveryOrchestrations(durable), cancellationToken));
-
-    private static async Task<IActionResult> RunAsync(HttpRequest request, Task<IResult> handler)
-    {
-        await (await handler).ExecuteAsync(request.HttpContext);
-        return new EmptyResult();
-    }
+        => HttpAdapter.RunAsync(request, staff.ReplyAsync(request, clinicId, caller, new DurableRecoveryOrchestrations(durable), cancellationToken));
 }
