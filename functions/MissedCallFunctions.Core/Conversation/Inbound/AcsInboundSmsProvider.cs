@@ -247,46 +247,9 @@ public sealed class AcsInboundSmsProvider : IInboundSmsProvider
         return latest;
     }
 
-    private static JsonDocument ParseJson(ReadOnlyMemory<byte> body)
-    {
-        if (body.IsEmpty)
-        {
-            throw new WebhookFormatException("ACS body is empty.");
-        }
+    private static JsonDocument ParseJson(ReadOnlyMemory<byte> body) => WebhookJson.Parse(body, "ACS", DocumentOptions);
 
-        try
-        {
-            return JsonDocument.Parse(body, DocumentOptions);
-        }
-        catch (JsonException)
-        {
-            throw new WebhookFormatException("ACS body is not valid JSON.");
-        }
-    }
-
-    /// <summary>A property by name: exact match first, then case-insensitive. JSON null counts as absent.</summary>
-    private static JsonElement? Property(JsonElement item, string name)
-    {
-        if (item.ValueKind != JsonValueKind.Object)
-        {
-            return null;
-        }
-
-        if (item.TryGetProperty(name, out var exact))
-        {
-            return exact.ValueKind == JsonValueKind.Null ? null : exact;
-        }
-
-        foreach (var property in item.EnumerateObject())
-        {
-            if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
-            {
-                return property.Value.ValueKind == JsonValueKind.Null ? null : property.Value;
-            }
-        }
-
-        return null;
-    }
+    private static JsonElement? Property(JsonElement item, string name) => WebhookJson.Property(item, name);
 
     private static string RequiredText(JsonElement item, string name, string where)
         => OptionalText(item, name, where) ?? throw new WebhookFormatException(

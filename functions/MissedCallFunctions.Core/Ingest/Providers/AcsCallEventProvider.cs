@@ -487,46 +487,9 @@ public sealed class AcsCallEventProvider : ICallEventProvider
         return value.Trim();
     }
 
-    private static JsonDocument ParseJson(ReadOnlyMemory<byte> body)
-    {
-        if (body.IsEmpty)
-        {
-            throw new WebhookFormatException("ACS body is empty.");
-        }
+    private static JsonDocument ParseJson(ReadOnlyMemory<byte> body) => WebhookJson.Parse(body, "ACS", DocumentOptions);
 
-        try
-        {
-            return JsonDocument.Parse(body, DocumentOptions);
-        }
-        catch (JsonException)
-        {
-            throw new WebhookFormatException("ACS body is not valid JSON.");
-        }
-    }
-
-    /// <summary>A property by name: exact match first, then case-insensitive (Microsoft's samples vary the casing).</summary>
-    private static JsonElement? Property(JsonElement item, string name)
-    {
-        if (item.ValueKind != JsonValueKind.Object)
-        {
-            return null;
-        }
-
-        if (item.TryGetProperty(name, out var exact))
-        {
-            return exact.ValueKind == JsonValueKind.Null ? null : exact;
-        }
-
-        foreach (var property in item.EnumerateObject())
-        {
-            if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
-            {
-                return property.Value.ValueKind == JsonValueKind.Null ? null : property.Value;
-            }
-        }
-
-        return null;
-    }
+    private static JsonElement? Property(JsonElement item, string name) => WebhookJson.Property(item, name);
 
     /// <summary>A non-blank string property, or null when absent, null, blank or not a string.</summary>
     private static string? Text(JsonElement item, string name)
