@@ -280,6 +280,12 @@ public sealed class RecoveryEndToEndTests(RecoveryHostFixture fixture) : IClassF
     {
         var caller = NewCaller();
         await MissCallAsync(caller);
+        await TextToAsync(caller);
+
+        // Three calls open an urgent task at once, well before the ladder's last step (8 s) would end the recovery as
+        // no-response: waiting for the ladder's own task left a 2 s window that a loaded CI machine missed.
+        await MissCallAsync(caller);
+        await MissCallAsync(caller);
         var task = await WaitForAsync(() => TaskForAsync(caller), seconds: 20);
 
         using var response = await Host.Http.SendAsync(Host.Staff(HttpMethod.Post, $"tasks/{task.TaskId}/handled", new { by = "Priya" }));
