@@ -45,7 +45,11 @@ public static class ServiceCollectionExtensions
         services.AddOptions<RecoveryOptions>().Bind(configuration.GetSection(RecoveryOptions.Section));
         services.TryAddSingleton<IRecoveryRegistry, TableRecoveryRegistry>();
         services.TryAddSingleton<IRecoveryInbox, TableRecoveryInbox>();
-        services.TryAddSingleton<IRecoveryTimeline, TableRecoveryTimeline>();
+        services.TryAddSingleton<TableRecoveryTimeline>();
+        services.TryAddSingleton<Reporting.ICallFactStore, Reporting.TableCallFactStore>();
+        services.TryAddSingleton<IRecoveryTimeline, Reporting.ReportingRecoveryTimeline>();
+        services.TryAddSingleton<Reporting.ClinicReports>();
+        services.TryAddSingleton<Reporting.CallFactRecorder>();
         services.TryAddSingleton<ISmsOutbox, TableSmsOutbox>();
         services.TryAddSingleton<IStaffTaskStore, TableStaffTaskStore>();
         services.TryAddSingleton<IConversationStore, TableConversationStore>();

@@ -75,6 +75,12 @@ public sealed record ClinicConfig
     /// <summary>Secret tokens for the clinic's iCalendar feed URL (Outlook / Google / Apple subscribe to it).</summary>
     public IReadOnlyList<string> CalendarFeedTokens { get; init; } = [];
 
+    /// <summary>Secret tokens for the practice manager's dashboard (in its URL); several allow rotation.</summary>
+    public IReadOnlyList<string> DashboardTokens { get; init; } = [];
+
+    /// <summary>The morning text to the manager with yesterday's figures and open tasks.</summary>
+    public DailySummarySettings DailySummary { get; init; } = new();
+
     public static JsonSerializerOptions JsonOptions { get; } = CreateJsonOptions();
 
     /// <summary>The configuration without secrets, for orchestration inputs (which end up in history).</summary>
@@ -83,6 +89,7 @@ public sealed record ClinicConfig
         Webhooks = new ClinicWebhookSecrets(),
         StaffAccessTokens = [],
         CalendarFeedTokens = [],
+        DashboardTokens = [],
         Booking = Booking is null ? null : Booking with { ExternalWebhookSecret = null },
     };
 
@@ -216,4 +223,12 @@ public sealed record ClinicWebhookSecrets
     /// (on top of the function key).
     /// </summary>
     public string? AcsWebhookToken { get; init; }
+}
+
+public sealed record DailySummarySettings
+{
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>Clinic-local time (HH:mm) from which the summary of the previous day is sent.</summary>
+    public string At { get; init; } = "07:30";
 }

@@ -224,6 +224,16 @@ public static class ClinicConfigValidator
             errors.Add("calendarFeedTokens: each token needs at least 20 characters.");
         }
 
+        if (clinic.DashboardTokens.Any(t => t.Length < 20))
+        {
+            errors.Add("dashboardTokens: each token needs at least 20 characters.");
+        }
+
+        if (!TimeOnly.TryParseExact(clinic.DailySummary.At, "HH:mm", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out _))
+        {
+            errors.Add("dailySummary.at: use HH:mm (clinic-local time).");
+        }
+
         if (clinic.StaffAccessTokens.Any(t => t.Length < 16))
         {
             errors.Add("staffAccessTokens: each token needs at least 16 characters.");

@@ -14,7 +14,8 @@ public sealed record ReportedBooking(string? Phone, DateTimeOffset? Start, strin
 /// staff API to list, cancel and report bookings (booking-link mode: a booking made through the link counts only
 /// when it is reported).
 /// </summary>
-public sealed class BookingHttpHandler(IClinicDirectory clinics, IBookingStore bookings, IRecoveryRegistry registry, StaffHttpHandler staff, TimeProvider time)
+public sealed class BookingHttpHandler(
+    IClinicDirectory clinics, IBookingStore bookings, IRecoveryRegistry registry, IRecoveryTimeline timeline, StaffHttpHandler staff, TimeProvider time)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -102,7 +103,13 @@ public sealed class BookingHttpHandler(IClinicDirectory clinics, IBookingStore b
         }
 
         // The missed call this booking recovers now counts as booked.
-        await registry.MarkBookedAsync(clinic.Id, body.Phone!, cancellationToken).ConfigureAwait(false);
+        if (await registry.MarkBookedAsync(clinic.Id, body.Phone!, cancellationToken).ConfigureAwait(false) is { } instanceId)
+        {
+            // On the recovery's timeline (and so in the reports): booked, as reported by the clinic.
+            await timeline.RecordAsync(clinic.Id, instanceId,
+                Reporting.OutcomeEntry.Create(RecoveryOutcome.Booked, time.GetUtcNow(), "booking reported by the clinic", "zz-outcome-booked"),
+                cancellationToken).ConfigureAwait(false);
+        }
         return Results.Json(result.Booking, Json, statusCode: 201);
     }
 

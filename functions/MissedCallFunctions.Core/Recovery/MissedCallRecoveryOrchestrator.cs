@@ -257,7 +257,7 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
                 return null;
             case ReplyIntent.Urgent:
                 await OpenTaskAsync("urgent reply: contact the patient now", urgent: true, replies: thread);
-                await AlertAsync("urgent-reply", [StaffRole.Staff, StaffRole.OnCall], MessageTemplates.StaffAlert);
+                await AlertAsync("urgent-reply-alert", [StaffRole.Staff, StaffRole.OnCall], MessageTemplates.StaffAlert);
                 if (classification.AlsoOptOutRule is not null)
                 {
                     await OptOutAsync(reply);

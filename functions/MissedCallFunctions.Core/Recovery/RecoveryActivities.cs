@@ -249,7 +249,7 @@ public sealed partial class CompleteRecoveryActivity(
     public async Task<bool> RunAsync(CompleteRecoveryRequest request, CancellationToken cancellationToken)
     {
         await timeline.RecordAsync(request.ClinicId, request.InstanceId,
-            new TimelineEntry("zz-outcome", "outcome", request.At, $"{request.Outcome}: {request.Detail}"), cancellationToken).ConfigureAwait(false);
+            Reporting.OutcomeEntry.Create(request.Outcome, request.At, request.Detail), cancellationToken).ConfigureAwait(false);
         await registry.EndAsync(request.ClinicId, request.CallerNumber, request.InstanceId, request.Outcome, request.At, cancellationToken).ConfigureAwait(false);
 
         // Replies that reached the inbox while the recovery was ending go to staff, not nowhere. (Later ones find the

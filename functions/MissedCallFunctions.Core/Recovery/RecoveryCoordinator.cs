@@ -97,6 +97,7 @@ public sealed partial class RecoveryCoordinator(
     IRecoveryRegistry registry,
     IRecoveryInbox inbox,
     IClinicDirectory clinics,
+    Reporting.ICallFactStore reportFacts,
     IOptions<RecoveryOptions> options,
     TimeProvider time,
     ILogger<RecoveryCoordinator> logger)
@@ -168,6 +169,12 @@ public sealed partial class RecoveryCoordinator(
         if (!claimed)
         {
             return false;
+        }
+
+        if (existing is not null)
+        {
+            // The resumed recovery reports into the original missed call's figures.
+            await reportFacts.LinkAsync(clinicId, instanceId, existing.InstanceId, cancellationToken).ConfigureAwait(false);
         }
 
         await orchestrations.StartAsync(new RecoveryInput(instanceId, clinic.Numbers[0], callerE164, null, $"handback-{now.UtcTicks}", now,

@@ -23,8 +23,11 @@ public interface IRecoveryRegistry
     /// <summary>Replaces an ended (or dead) row with a new live recovery; false when someone else changed it first.</summary>
     Task<bool> TryReplaceAsync(RecoveryRecord existing, string instanceId, DateTimeOffset at, CancellationToken cancellationToken);
 
-    /// <summary>Records a booking reported after the recovery ended (booking-link mode): the outcome becomes Booked.</summary>
-    Task MarkBookedAsync(string clinicId, string callerE164, CancellationToken cancellationToken);
+    /// <summary>
+    /// Records a booking reported after the recovery ended (booking-link mode): the outcome becomes Booked. Returns the
+    /// recovery's instance id, or null when the caller had no recovery.
+    /// </summary>
+    Task<string?> MarkBookedAsync(string clinicId, string callerE164, CancellationToken cancellationToken);
 
     /// <summary>Marks the recovery ended, if it is still the live one.</summary>
     Task EndAsync(string clinicId, string callerE164, string instanceId, RecoveryOutcome outcome, DateTimeOffset at, CancellationToken cancellationToken);
@@ -77,16 +80,23 @@ public sealed class TableRecoveryRegistry(StorageClients storage) : IRecoveryReg
         }
     }
 
-    public async Task MarkBookedAsync(string clinicId, string callerE164, CancellationToken cancellationToken)
+    public async Task<string?> MarkBookedAsync(string clinicId, string callerE164, CancellationToken cancellationToken)
     {
+        var existing = await GetAsync(clinicId, callerE164, cancellationToken).ConfigureAwait(false);
+        if (existing is null)
+        {
+            return null; // booked without a recovery (e.g. a direct booking): nothing to update
+        }
+
         try
         {
             await Table.UpdateEntityAsync(new TableEntity(clinicId, TableKeys.Escape(callerE164)) { ["Outcome"] = nameof(RecoveryOutcome.Booked) },
                 ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+            return existing.InstanceId;
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
-            // Booked without a recovery (e.g. a direct booking): nothing to update.
+            return null;
         }
     }
 

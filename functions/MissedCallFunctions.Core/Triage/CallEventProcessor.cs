@@ -27,6 +27,7 @@ public sealed partial class CallEventProcessor(
     RecoveryCoordinator recoveries,
     IStaffTaskStore staffTasks,
     Contacts.IContactDirectory contacts,
+    Reporting.CallFactRecorder reportFacts,
     TimeProvider time,
     ILogger<CallEventProcessor> logger)
 {
@@ -57,6 +58,10 @@ public sealed partial class CallEventProcessor(
         var decision = CallTriage.Decide(callEvent, clinic, facts);
 
         decision = await ActAsync(callEvent, clinic, decision, orchestrations, cancellationToken).ConfigureAwait(false);
+        if (decision.Reason != DecisionReasons.Missed)
+        {
+            await reportFacts.RecordAsync(clinic, callEvent, decision, instanceId: null, cancellationToken).ConfigureAwait(false);
+        }
 
         // Written last: an audit row means every side effect of the decision has happened.
         await records.RecordDecisionAsync(callEvent, decision, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
@@ -73,6 +78,10 @@ public sealed partial class CallEventProcessor(
             case DecisionKind.Recover:
                 // Known patients are greeted by the name in the clinic's records, not the network's caller ID.
                 var contact = await contacts.FindAsync(clinic.Id, callEvent.CallerNumber!, cancellationToken).ConfigureAwait(false);
+
+                // The fact (and its pointer from the recovery) exists before the recovery can write its first timeline entry.
+                await reportFacts.RecordAsync(clinic, callEvent, decision,
+                    RecoveryNames.InstanceIdFor(clinic.Id, callEvent.CallerNumber!, callEvent.MessageId), cancellationToken).ConfigureAwait(false);
                 var started = await recoveries.StartOrJoinAsync(
                     new MissedCall(clinic.Id, callEvent.ClinicNumber, callEvent.CallerNumber!, contact?.Name ?? callEvent.CallerName, callEvent.MessageId,
                         callEvent.OccurredAt, callEvent.ReceivedAt, KnownPatient: contact is not null),
