@@ -96,6 +96,8 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<InboundSmsHttpHandler>();
         services.TryAddSingleton<StaffHttpHandler>();
         services.TryAddSingleton<BookingHttpHandler>();
+        services.TryAddSingleton<ReportHttpHandler>();
+        services.TryAddSingleton<DashboardHttpHandler>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Conversation.Inbound.IInboundSmsProvider, Conversation.Inbound.AcsInboundSmsProvider>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Conversation.Inbound.IInboundSmsProvider, Conversation.Inbound.TwilioInboundSmsProvider>());
         services.TryAddSingleton<ClinicAdminHttpHandler>();

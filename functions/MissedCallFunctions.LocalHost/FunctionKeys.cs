@@ -14,7 +14,8 @@ public sealed class FunctionKeyMiddleware(RequestDelegate next, IOptions<LocalHo
     public Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path;
-        if (!path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
+        // The dashboard is anonymous at the host, as in the Functions app: its handler checks the clinic's dashboard token.
+        if (!path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/api/dashboard", StringComparison.OrdinalIgnoreCase))
         {
             return next(context);
         }

@@ -121,6 +121,22 @@ public static class LocalHostApp
         app.MapPost("/api/clinics/{clinicId}/conversations/{caller}/reply",
             (HttpRequest request, string clinicId, string caller, StaffHttpHandler staff, IRecoveryOrchestrations durable, CancellationToken ct)
                 => staff.ReplyAsync(request, clinicId, caller, durable, ct));
+        app.MapGet("/api/clinics/{clinicId}/report",
+            (HttpRequest request, string clinicId, ReportHttpHandler reports, CancellationToken ct) => reports.ReportAsync(request, clinicId, ct));
+        app.MapGet("/api/dashboard/assets/{name}", (string name) => DashboardHttpHandler.Asset(name));
+        app.MapGet("/api/dashboard/{clinicId}",
+            (HttpRequest request, string clinicId, DashboardHttpHandler dashboard, CancellationToken ct) => dashboard.PageAsync(request, clinicId, ct));
+        app.MapGet("/api/dashboard/{clinicId}/report",
+            (HttpRequest request, string clinicId, DashboardHttpHandler dashboard, CancellationToken ct) => dashboard.ReportAsync(request, clinicId, ct));
+        app.MapGet("/api/dashboard/{clinicId}/tasks",
+            (HttpRequest request, string clinicId, DashboardHttpHandler dashboard, CancellationToken ct) => dashboard.TasksAsync(request, clinicId, ct));
+        app.MapPost("/api/dashboard/{clinicId}/tasks/{taskId}/handled",
+            (HttpRequest request, string clinicId, string taskId, DashboardHttpHandler dashboard, IRecoveryOrchestrations durable, CancellationToken ct)
+                => dashboard.MarkHandledAsync(request, clinicId, taskId, durable, ct));
+        app.MapGet("/api/dashboard/{clinicId}/calls",
+            (HttpRequest request, string clinicId, DashboardHttpHandler dashboard, CancellationToken ct) => dashboard.CallsAsync(request, clinicId, ct));
+        app.MapGet("/api/dashboard/{clinicId}/calls/{callId}",
+            (HttpRequest request, string clinicId, string callId, DashboardHttpHandler dashboard, CancellationToken ct) => dashboard.CallAsync(request, clinicId, callId, ct));
         if (app.Services.GetService<SmsSandbox.SmsSandbox>() is not null)
         {
             LocalSmsSandbox.Map(app);

@@ -63,8 +63,13 @@ public sealed class StaffHttpHandler(
             return refusal;
         }
 
-        var body = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
-        var by = Actor(body);
+        return await HandleTaskAsync(clinicId, taskId, Actor(await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false)), orchestrations,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Marks a task handled and ends the caller's live recovery (the caller of this method has authorised the request).</summary>
+    public async Task<IResult> HandleTaskAsync(string clinicId, string taskId, string by, IRecoveryOrchestrations orchestrations, CancellationToken cancellationToken)
+    {
         var task = await tasks.MarkHandledAsync(clinicId, taskId, by, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         if (task is null)
         {
@@ -92,6 +97,12 @@ public sealed class StaffHttpHandler(
             return HttpProblems.Problem(400, "Invalid number", "The caller must be an E.164 number (e.g. +447400123456).");
         }
 
+        return await ThreadOfAsync(clinicId, e164, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A caller's thread and their latest recovery's timeline (the caller of this method has authorised the request).</summary>
+    public async Task<IResult> ThreadOfAsync(string clinicId, string e164, CancellationToken cancellationToken)
+    {
         var recovery = await registry.GetAsync(clinicId, e164, cancellationToken).ConfigureAwait(false);
         var steps = recovery is null ? [] : await timeline.ListAsync(recovery.InstanceId, cancellationToken).ConfigureAwait(false);
         return Results.Json(new
@@ -210,10 +221,10 @@ public sealed class StaffHttpHandler(
 
     private static string? Caller(string value) => PhoneNumberTools.IsValidE164(value) ? value : null;
 
-    private static string Actor(StaffActionBody? body)
+    public static string Actor(StaffActionBody? body)
         => string.IsNullOrWhiteSpace(body?.By) ? "staff" : body.By.Length > 60 ? body.By[..60] : body.By;
 
-    private static async Task<StaffActionBody?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    public static async Task<StaffActionBody?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (request.ContentLength is 0 || request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) != true)
         {

@@ -28,6 +28,7 @@ public sealed class CallFactRecorder(ICallFactStore facts)
             OccurredAt = callEvent.OccurredAt,
             ReceivedAt = callEvent.ReceivedAt,
             CallerMasked = PhoneNumberTools.Mask(callEvent.CallerNumber),
+            CallerNumber = callEvent.CallerNumber,
             Eligible = eligible,
             Reason = decision.Reason,
             InstanceId = eligible ? instanceId : null,

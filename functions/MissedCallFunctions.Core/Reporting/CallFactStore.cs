@@ -29,6 +29,9 @@ public interface ICallFactStore
 
     Task<IReadOnlyList<CallFact>> ListFactsAsync(string clinicId, string fromDay, string toDay, CancellationToken cancellationToken);
 
+    /// <summary>One call's fact by its day and id; null when there is none.</summary>
+    Task<CallFact?> GetFactAsync(string clinicId, string day, string factId, CancellationToken cancellationToken);
+
     /// <summary>Stores a recomputed summary unless a fact was written since it was read (then it stays stale).</summary>
     Task<bool> SaveDayAsync(string clinicId, DaySummary summary, ETag readAt, CancellationToken cancellationToken);
 }
@@ -65,6 +68,7 @@ public sealed class TableCallFactStore(StorageClients storage) : ICallFactStore
             ["OccurredAt"] = fact.OccurredAt,
             ["ReceivedAt"] = fact.ReceivedAt,
             ["CallerMasked"] = fact.CallerMasked,
+            ["CallerNumber"] = fact.CallerNumber,
             ["Eligible"] = fact.Eligible,
             ["Reason"] = fact.Reason,
             ["InstanceId"] = fact.InstanceId ?? string.Empty,
@@ -165,6 +169,12 @@ public sealed class TableCallFactStore(StorageClients storage) : ICallFactStore
         }
 
         return facts;
+    }
+
+    public async Task<CallFact?> GetFactAsync(string clinicId, string day, string factId, CancellationToken cancellationToken)
+    {
+        var row = await Table.GetEntityIfExistsAsync<TableEntity>(clinicId, FactRowKey(day, factId), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return row.HasValue ? ReadFact(row.Value!) : null;
     }
 
     public async Task<bool> SaveDayAsync(string clinicId, DaySummary summary, ETag readAt, CancellationToken cancellationToken)
@@ -285,6 +295,7 @@ public sealed class TableCallFactStore(StorageClients storage) : ICallFactStore
             OccurredAt = e.GetDateTimeOffset("OccurredAt") ?? default,
             ReceivedAt = e.GetDateTimeOffset("ReceivedAt") ?? default,
             CallerMasked = e.GetString("CallerMasked") ?? string.Empty,
+            CallerNumber = e.GetString("CallerNumber"),
             Eligible = e.GetBoolean("Eligible") == true,
             Reason = e.GetString("Reason") ?? string.Empty,
             InstanceId = e.GetString("InstanceId") is { Length: > 0 } id ? id : null,

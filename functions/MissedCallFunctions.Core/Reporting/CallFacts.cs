@@ -32,6 +32,9 @@ public sealed record CallFact
 
     public required string CallerMasked { get; init; }
 
+    /// <summary>The caller in E.164 (null when withheld), so staff can open the thread; never shown in lists or logs.</summary>
+    public string? CallerNumber { get; init; }
+
     /// <summary>True when a recovery was started for the call; false when it was suppressed (see <see cref="Reason"/>).</summary>
     public bool Eligible { get; init; }
 

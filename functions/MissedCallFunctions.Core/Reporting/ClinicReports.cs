@@ -15,9 +15,18 @@ public readonly record struct ReportRange(DateOnly From, DateOnly To)
 
     public static string Format(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-    /// <summary>Parses from/to (yyyy-MM-dd); missing values default to the 30 days ending today in the clinic's zone.</summary>
-    public static (ReportRange? Range, string? Problem) Parse(string? from, string? to, DateOnly today)
+    /// <summary>
+    /// Parses from/to (yyyy-MM-dd) or a number of days ending at 'to'; missing values default to the 30 days ending
+    /// today in the clinic's zone.
+    /// </summary>
+    public static (ReportRange? Range, string? Problem) Parse(string? from, string? to, DateOnly today, string? days = null)
     {
+        var span = 30;
+        if (!string.IsNullOrEmpty(days) && (!int.TryParse(days, NumberStyles.None, CultureInfo.InvariantCulture, out span) || span is < 1 or > MaxDays))
+        {
+            return (null, $"'days' must be a whole number from 1 to {MaxDays}.");
+        }
+
         DateOnly end = today, start;
         if (!string.IsNullOrEmpty(to) && !DateOnly.TryParseExact(to, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out end))
         {
@@ -26,7 +35,7 @@ public readonly record struct ReportRange(DateOnly From, DateOnly To)
 
         if (string.IsNullOrEmpty(from))
         {
-            start = end.AddDays(-29);
+            start = end.AddDays(1 - span);
         }
         else if (!DateOnly.TryParseExact(from, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out start))
         {
