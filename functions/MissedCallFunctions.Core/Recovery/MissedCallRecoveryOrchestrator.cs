@@ -49,6 +49,10 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
 
     private DateTimeOffset Now => new(context.CurrentUtcDateTime, TimeSpan.Zero);
 
+    // The ladder counts from the text-back (or the hand-back), not from the call: an event delivered late (providers
+    // retry for hours) must not fire the text-back, the follow-up and every escalation in the same second.
+    private DateTimeOffset _ladderStart;
+
     private string TaskId => input.InstanceId;
 
     private string TaskLink => string.IsNullOrEmpty(input.TaskLinkBase) ? $"task {TaskId}" : $"{input.TaskLinkBase.TrimEnd('/')}/tasks/{TaskId}";
@@ -57,6 +61,7 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
     {
         // The single outstanding wait for the wake-up event: created once, replaced only after it completed.
         _doorbell = context.WaitForExternalEvent<string>(RecoveryNames.Doorbell);
+        _ladderStart = Now;
         await TimelineAsync("00-received", "missed-call", input.CallAt, "missed call received");
 
         // Anything that arrived before this instance started (a repeat call, staff already on it, a quick STOP).
@@ -74,6 +79,7 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
         var afterHours = !ClinicCalendar.IsOpen(_clinic, Now);
         var textBack = TextBackComposer.Compose(_clinic, MessageTemplates.SanitizeFirstName(input.CallerName), afterHours, input.KnownPatient);
         var sent = await SendToPatientAsync("01-textback", textBack.Text, afterHours ? "text-back-after-hours" : "text-back");
+        _ladderStart = Now;
         switch (sent.Status)
         {
             case PatientSmsStatus.OptedOut:
@@ -145,8 +151,8 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
 
     private DateTimeOffset DueOf(EscalationStep step)
         => step.AfterBusinessDays is { } days
-            ? ClinicCalendar.EndOfBusinessDay(_clinic, input.CallAt, days) ?? input.CallAt + TimeSpan.FromDays(Math.Max(days, 1))
-            : input.CallAt + step.After;
+            ? ClinicCalendar.EndOfBusinessDay(_clinic, _ladderStart, days) ?? _ladderStart + TimeSpan.FromDays(Math.Max(days, 1))
+            : _ladderStart + step.After;
 
     /// <summary>
     /// Waits until <paramref name="due"/>, handling whatever reaches the inbox meanwhile; returns early when the patient
