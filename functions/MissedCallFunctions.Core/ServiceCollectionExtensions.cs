@@ -50,6 +50,10 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<IRecoveryTimeline, Reporting.ReportingRecoveryTimeline>();
         services.TryAddSingleton<Reporting.ClinicReports>();
         services.TryAddSingleton<Reporting.CallFactRecorder>();
+        services.AddOptions<Reporting.DashboardOptions>().Bind(configuration.GetSection(Reporting.DashboardOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<Reporting.IDailySummaryLedger, Reporting.TableDailySummaryLedger>();
+        services.TryAddSingleton<Reporting.DailySummarySender>();
         services.TryAddSingleton<ISmsOutbox, TableSmsOutbox>();
         services.TryAddSingleton<IStaffTaskStore, TableStaffTaskStore>();
         services.TryAddSingleton<IConversationStore, TableConversationStore>();

@@ -77,6 +77,11 @@ public static class LocalHostApp
             builder.Services.AddHostedService<CallEventPump>();
         }
 
+        if (builder.Configuration.GetValue($"{LocalHostOptions.Section}:RunDailySummary", true))
+        {
+            builder.Services.AddHostedService<DailySummaryService>();
+        }
+
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseMiddleware<FunctionKeyMiddleware>();

@@ -22,6 +22,13 @@ public sealed class LocalHostOptions
     /// <summary>Runs the call-events queue pump (the processor). Off only in tests that inspect the queue itself.</summary>
     public bool RunProcessor { get; set; } = true;
 
+    /// <summary>Runs the daily-summary loop (the timer trigger's stand-in).</summary>
+    public bool RunDailySummary { get; set; } = true;
+
+    /// <summary>How often the daily-summary loop looks for clinics whose summary is due (the Functions timer: 15 minutes).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan DailySummaryInterval { get; set; } = TimeSpan.FromMinutes(15);
+
     /// <summary>Clinics file loaded at start-up when no clinic is configured yet (relative to the repository root).</summary>
     public string? SeedClinicsFile { get; set; } = "samples/clinics.sample.json";
 }

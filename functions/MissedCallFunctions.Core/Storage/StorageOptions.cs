@@ -49,9 +49,10 @@ public static class TableNames
     public const string InboundLedger = "InboundLedger";
     public const string Contacts = "Contacts";
     public const string CallFacts = "CallFacts";
+    public const string DailySummaries = "DailySummaries";
 
     public static IReadOnlyList<string> All { get; } =
-        [Clinics, ClinicNumbers, CallAudit, Calls, OptOuts, IngestLedger, Recoveries, RecoveryInbox, Timeline, SmsOutbox, StaffTasks, Conversations, InboundLedger, Contacts, CallFacts, Bookings.BookingTableNames.Bookings];
+        [Clinics, ClinicNumbers, CallAudit, Calls, OptOuts, IngestLedger, Recoveries, RecoveryInbox, Timeline, SmsOutbox, StaffTasks, Conversations, InboundLedger, Contacts, CallFacts, DailySummaries, Bookings.BookingTableNames.Bookings];
 }
 
 /// <summary>Table Storage keys cannot hold '/', '\', '#', '?' or control characters.</summary>

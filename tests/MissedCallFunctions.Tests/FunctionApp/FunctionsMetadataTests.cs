@@ -27,13 +27,14 @@ public sealed class FunctionsMetadataTests
         .Single(b => b.GetProperty("type").GetString()!.EndsWith("Trigger", StringComparison.Ordinal));
 
     [Fact]
-    public void Metadata_ListsEveryHttpAndQueueFunction()
+    public void Metadata_ListsEveryHttpQueueAndTimerFunction()
     {
         var names = Functions.Value.Select(f => f.GetProperty("name").GetString()!).ToHashSet();
         string[] expected =
         [
             "IngestCallEvent", "ProcessCallEvent", "InboundSms", "LoadClinics", "ListClinics", "RecentCalls",
             "ListStaffTasks", "MarkStaffTaskHandled", "ConversationThread", "TakeOverConversation", "HandBackConversation", "StaffReply", "ImportContacts",
+            "SendDailySummaries",
         ];
         Assert.Empty(expected.Except(names));
     }
@@ -83,6 +84,14 @@ public sealed class FunctionsMetadataTests
         Assert.Equal("ServiceBusConnection", trigger.GetProperty("connection").GetString());
         Assert.False(trigger.GetProperty("autoCompleteMessages").GetBoolean());
         Assert.Equal("One", trigger.GetProperty("cardinality").GetString());
+    }
+
+    [Fact]
+    public void SendDailySummaries_IsTimerTriggerEveryFifteenMinutes()
+    {
+        var trigger = Trigger("SendDailySummaries");
+        Assert.Equal("timerTrigger", trigger.GetProperty("type").GetString());
+        Assert.Equal("0 */15 * * * *", trigger.GetProperty("schedule").GetString());
     }
 
     [Fact]

@@ -70,6 +70,8 @@ public sealed class LocalHostRunner : IAsyncDisposable
             ["LocalHost:SeedClinicsFile"] = clinicsFile ?? SamplePaths.Clinics("clinics.sample.json"),
             ["Durable:TaskHub"] = AzuriteServer.UniqueName("hub"),
             ["LocalHost:RunProcessor"] = runProcessor ? "true" : "false",
+            // Tests call the daily-summary sender themselves, with the time they need.
+            ["LocalHost:RunDailySummary"] = "false",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
