@@ -19,6 +19,10 @@ public sealed class BenchOptions
                      Azurite RSS, time to start them all (--concurrency N requests in flight, --rate R paces them)
           tablescan  diagnostic: Azurite partition-query and point-read time against table size (--scan-sizes 1000,10000,50000)
           queuescan  diagnostic: Azurite queue send+receive while another queue holds N invisible messages (--scan-sizes)
+          report     reporting API: --clinics N (default 50) x --days N (default 365) clinic-local days of missed-call
+                     facts seeded through the store (--seed-parallel N clinics at a time, default 4), then
+                     GET /api/clinics/{id}/report over HTTP: cold (every day stale) once per clinic, warm for --rounds N
+                     (default 5) over every clinic, and a 30-day range warm
           all        floor + textback (--calls) + steady (--steady-rate, --steady-seconds) [+ burst with --with-burst]
 
         options
@@ -31,6 +35,10 @@ public sealed class BenchOptions
           --levels a,b,c         ingest: concurrency levels (default 1,2,4,8,16,32,64)
           --target-ms N          ingest: p99 accept-time target (default 100)
           --scan-sizes a,b,c     tablescan: table sizes in rows (default 1000,10000,50000)
+          --clinics N            report: clinics seeded (default 50)
+          --days N               report: clinic-local days per clinic, ending today (default 365)
+          --rounds N             report: warm rounds over every clinic (default 5)
+          --seed-parallel N      report: clinics seeded at a time (default 4)
           --samples N            floor: samples per measurement (default 500)
           --processor on|off     run the call-events queue processor (default on)
           --ladder-after T       first ladder step, a TimeSpan (default 1.00:00:00: recoveries wait for a reply)
@@ -67,6 +75,14 @@ public sealed class BenchOptions
     public int[] ScanSizes { get; private set; } = [1000, 10_000, 50_000];
 
     public int FloorSamples { get; private set; } = 500;
+
+    public int ReportClinics { get; private set; } = 50;
+
+    public int ReportDays { get; private set; } = 365;
+
+    public int ReportRounds { get; private set; } = 5;
+
+    public int SeedParallel { get; private set; } = 4;
 
     public bool Processor { get; private set; } = true;
 
@@ -122,6 +138,10 @@ public sealed class BenchOptions
                 case "--target-ms": o.TargetMs = Number(Next(name)); break;
                 case "--scan-sizes": o.ScanSizes = Next(name).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Whole).ToArray(); break;
                 case "--samples": o.FloorSamples = Whole(Next(name)); break;
+                case "--clinics": o.ReportClinics = Whole(Next(name)); break;
+                case "--days": o.ReportDays = Whole(Next(name)); break;
+                case "--rounds": o.ReportRounds = Whole(Next(name)); break;
+                case "--seed-parallel": o.SeedParallel = Whole(Next(name)); break;
                 case "--processor": o.Processor = Next(name).ToLowerInvariant() is "on" or "true" or "1"; break;
                 case "--ladder-after": o.LadderFirstStep = TimeSpan.Parse(Next(name), CultureInfo.InvariantCulture); break;
                 case "--steady-rate": o.SteadyRate = Number(Next(name)); break;
@@ -151,7 +171,7 @@ public sealed class BenchOptions
             }
         }
 
-        if (o.Scenario is not ("textback" or "steady" or "burst" or "ingest" or "floor" or "memory" or "tablescan" or "queuescan" or "all" or "help"))
+        if (o.Scenario is not ("textback" or "steady" or "burst" or "ingest" or "floor" or "memory" or "tablescan" or "queuescan" or "report" or "all" or "help"))
         {
             throw new ArgumentException($"Unknown scenario '{o.Scenario}'.");
         }

@@ -61,6 +61,9 @@ await using (var stack = await BenchStack.StartAsync(options))
         case "tablescan":
             await TableScanScenario.RunAsync(stack, options.ScanSizes, report);
             break;
+        case "report":
+            await ReportScenario.RunAsync(stack, options.ReportClinics, options.ReportDays, options.ReportRounds, options.SeedParallel, report);
+            break;
         case "queuescan":
             await TableScanScenario.RunQueueAsync(stack, options.ScanSizes, report);
             break;

@@ -16,8 +16,19 @@ public sealed record StoredDay(string Day, DaySummary? Summary, bool Stale, ETag
 /// </summary>
 public interface ICallFactStore
 {
-    /// <summary>Creates or updates the fact of a missed call (and the pointer from its recovery, when it has one).</summary>
+    /// <summary>
+    /// Creates or updates the fact of a missed call (and the pointer from its recovery, when it has one). Every field
+    /// the fact sets is written; fields it leaves unset (null, false, zero) are left as they are, so a retried record
+    /// never erases what the timeline applied since.
+    /// </summary>
     Task RecordCallAsync(CallFact fact, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <see cref="RecordCallAsync"/> for many facts (an import, a seed): batch transactions of up to 100 rows per clinic,
+    /// each with one stale mark per day it touches. Each batch is atomic; a failure part-way leaves the earlier batches
+    /// written, and recording the same facts again is harmless.
+    /// </summary>
+    Task RecordCallsAsync(IReadOnlyList<CallFact> facts, CancellationToken cancellationToken);
 
     /// <summary>A later recovery (staff handed the conversation back) reports into the same call's fact.</summary>
     Task LinkAsync(string clinicId, string instanceId, string previousInstanceId, CancellationToken cancellationToken);
@@ -45,6 +56,9 @@ public sealed class TableCallFactStore(StorageClients storage) : ICallFactStore
 {
     private const int PointerCacheLimit = 50_000;
 
+    /// <summary>The most rows one batch transaction may touch.</summary>
+    private const int MaxBatch = 100;
+
     // Pointers never change once written, so a cache is safe; it only saves the lookup on the timeline hot path.
     private readonly ConcurrentDictionary<string, string> _pointers = new(StringComparer.Ordinal);
 
@@ -59,30 +73,70 @@ public sealed class TableCallFactStore(StorageClients storage) : ICallFactStore
     public async Task RecordCallAsync(CallFact fact, CancellationToken cancellationToken)
     {
         var rowKey = FactRowKey(fact.LocalDay, fact.FactId);
-        var entity = new TableEntity(fact.ClinicId, rowKey)
-        {
-            ["FactId"] = fact.FactId,
-            ["LocalDay"] = fact.LocalDay,
-            ["LocalHour"] = fact.LocalHour,
-            ["Weekday"] = fact.Weekday,
-            ["OccurredAt"] = fact.OccurredAt,
-            ["ReceivedAt"] = fact.ReceivedAt,
-            ["CallerMasked"] = fact.CallerMasked,
-            ["CallerNumber"] = fact.CallerNumber,
-            ["Eligible"] = fact.Eligible,
-            ["Reason"] = fact.Reason,
-            ["InstanceId"] = fact.InstanceId ?? string.Empty,
-        };
-        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpsertMerge, entity), StaleMark(fact.ClinicId, fact.LocalDay) };
+        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpsertMerge, FactEntity(fact, rowKey)), StaleMark(fact.ClinicId, fact.LocalDay) };
         if (fact.InstanceId is { } instanceId)
         {
-            actions.Add(new(TableTransactionActionType.UpsertReplace, new TableEntity(fact.ClinicId, PointerRowKey(instanceId)) { ["FactKey"] = rowKey }));
+            actions.Add(new(TableTransactionActionType.UpsertReplace, PointerEntity(fact.ClinicId, instanceId, rowKey)));
         }
 
         await Table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
         if (fact.InstanceId is { } cached)
         {
             Remember(cached, rowKey);
+        }
+    }
+
+    public async Task RecordCallsAsync(IReadOnlyList<CallFact> facts, CancellationToken cancellationToken)
+    {
+        foreach (var clinic in facts.GroupBy(f => f.ClinicId, StringComparer.Ordinal))
+        {
+            // One row once per transaction: the last fact of a repeated id wins, as it would written one by one.
+            var unique = new Dictionary<string, CallFact>(StringComparer.Ordinal);
+            foreach (var fact in clinic)
+            {
+                unique[FactRowKey(fact.LocalDay, fact.FactId)] = fact;
+            }
+
+            var batch = new List<TableTransactionAction>(MaxBatch);
+            var days = new HashSet<string>(StringComparer.Ordinal);
+            var pointers = new List<(string InstanceId, string RowKey)>();
+            foreach (var (rowKey, fact) in unique)
+            {
+                var rows = 1 + (fact.InstanceId is null ? 0 : 1) + (days.Contains(fact.LocalDay) ? 0 : 1);
+                if (batch.Count + days.Count + rows > MaxBatch)
+                {
+                    await SubmitAsync().ConfigureAwait(false);
+                }
+
+                batch.Add(new(TableTransactionActionType.UpsertMerge, FactEntity(fact, rowKey)));
+                days.Add(fact.LocalDay);
+                if (fact.InstanceId is { } instanceId)
+                {
+                    batch.Add(new(TableTransactionActionType.UpsertReplace, PointerEntity(fact.ClinicId, instanceId, rowKey)));
+                    pointers.Add((instanceId, rowKey));
+                }
+            }
+
+            await SubmitAsync().ConfigureAwait(false);
+
+            async Task SubmitAsync()
+            {
+                if (batch.Count == 0)
+                {
+                    return;
+                }
+
+                batch.AddRange(days.Select(day => StaleMark(clinic.Key, day)));
+                await Table.SubmitTransactionAsync(batch, cancellationToken).ConfigureAwait(false);
+                foreach (var (instanceId, rowKey) in pointers)
+                {
+                    Remember(instanceId, rowKey);
+                }
+
+                batch.Clear();
+                days.Clear();
+                pointers.Clear();
+            }
         }
     }
 
@@ -93,7 +147,7 @@ public sealed class TableCallFactStore(StorageClients storage) : ICallFactStore
             return;
         }
 
-        await Table.UpsertEntityAsync(new TableEntity(clinicId, PointerRowKey(instanceId)) { ["FactKey"] = factKey }, TableUpdateMode.Replace, cancellationToken)
+        await Table.UpsertEntityAsync(PointerEntity(clinicId, instanceId, factKey), TableUpdateMode.Replace, cancellationToken)
             .ConfigureAwait(false);
         Remember(instanceId, factKey);
     }
@@ -194,6 +248,59 @@ public sealed class TableCallFactStore(StorageClients storage) : ICallFactStore
 
     private static TableTransactionAction StaleMark(string clinicId, string day)
         => new(TableTransactionActionType.UpsertMerge, new TableEntity(clinicId, DayRowKey(day)) { ["Stale"] = true });
+
+    private static TableEntity PointerEntity(string clinicId, string instanceId, string factKey)
+        => new(clinicId, PointerRowKey(instanceId)) { ["FactKey"] = factKey };
+
+    /// <summary>
+    /// The fact's row for an upsert-merge: the decision fields always, the outcome fields only when set, so a merge never
+    /// erases what the timeline applied. Follow-ups and escalations become one step property each, named apart from the
+    /// pipeline's step keys (a fact built by the recorder has none; an imported one brings its counts).
+    /// </summary>
+    private static TableEntity FactEntity(CallFact fact, string rowKey)
+    {
+        var entity = new TableEntity(fact.ClinicId, rowKey)
+        {
+            ["FactId"] = fact.FactId,
+            ["LocalDay"] = fact.LocalDay,
+            ["LocalHour"] = fact.LocalHour,
+            ["Weekday"] = fact.Weekday,
+            ["OccurredAt"] = fact.OccurredAt,
+            ["ReceivedAt"] = fact.ReceivedAt,
+            ["CallerMasked"] = fact.CallerMasked,
+            ["Eligible"] = fact.Eligible,
+            ["Reason"] = fact.Reason,
+            ["InstanceId"] = fact.InstanceId ?? string.Empty,
+        };
+
+        void Set(string name, object? value)
+        {
+            if (value is not null)
+            {
+                entity[name] = value;
+            }
+        }
+
+        Set("CallerNumber", fact.CallerNumber);
+        Set("TextedAt", fact.TextedAt);
+        Set("TextRefused", fact.TextRefused ? true : null);
+        Set("DeliveredAt", fact.DeliveredAt);
+        Set("DeliveryFailed", fact.DeliveryFailed ? true : null);
+        Set("FirstReplyAt", fact.FirstReplyAt);
+        Set("Outcome", fact.Outcome?.ToString());
+        Set("EndedAt", fact.EndedAt);
+        for (var i = 0; i < fact.FollowUps; i++)
+        {
+            entity[StepProperty($"recorded-follow-up-{i}")] = "F";
+        }
+
+        for (var i = 0; i < fact.Escalations; i++)
+        {
+            entity[StepProperty($"recorded-escalation-{i}")] = "E";
+        }
+
+        return entity;
+    }
 
     private async Task<bool> ApplyFirstReplyAsync(string clinicId, string factKey, string day, DateTimeOffset at, CancellationToken cancellationToken)
     {
