@@ -62,6 +62,8 @@ public readonly record struct ReportRange(DateOnly From, DateOnly To)
 /// </summary>
 public sealed partial class ClinicReports(ICallFactStore facts, IStaffTaskStore tasks, TimeProvider time, ILogger<ClinicReports> logger)
 {
+    private const int SaveParallelism = 16;
+
     public DateOnly Today(ClinicConfig clinic) => DateOnly.FromDateTime(ClinicCalendar.ToLocal(clinic, time.GetUtcNow()).DateTime);
 
     public async Task<ClinicReport> BuildAsync(ClinicConfig clinic, ReportRange range, CancellationToken cancellationToken)
@@ -83,16 +85,19 @@ public sealed partial class ClinicReports(ICallFactStore facts, IStaffTaskStore 
         {
             var runFacts = await facts.ListFactsAsync(clinicId, run[0].Day, run[^1].Day, cancellationToken).ConfigureAwait(false);
             var byDay = runFacts.ToLookup(f => f.LocalDay, StringComparer.Ordinal);
-            foreach (var day in run)
-            {
-                var weekday = ((int)ReportRange.ParseDay(day.Day).DayOfWeek + 6) % 7;
-                var summary = DaySummary.From(day.Day, weekday, byDay[day.Day]);
-                result.Add(summary);
-                if (!await facts.SaveDayAsync(clinicId, summary, day.ETag, cancellationToken).ConfigureAwait(false))
+            var summaries = run.Select(day => (Day: day, Summary: DaySummary.From(day.Day, ((int)ReportRange.ParseDay(day.Day).DayOfWeek + 6) % 7, byDay[day.Day])))
+                .ToList();
+            result.AddRange(summaries.Select(s => s.Summary));
+
+            // Saved side by side: after a bulk import a whole year can be stale, and one round trip per day in turn is what made that slow.
+            await Parallel.ForEachAsync(summaries, new ParallelOptions { MaxDegreeOfParallelism = SaveParallelism, CancellationToken = cancellationToken },
+                async (item, ct) =>
                 {
-                    LogStillStale(logger, clinicId, day.Day);
-                }
-            }
+                    if (!await facts.SaveDayAsync(clinicId, item.Summary, item.Day.ETag, ct).ConfigureAwait(false))
+                    {
+                        LogStillStale(logger, clinicId, item.Day.Day);
+                    }
+                }).ConfigureAwait(false);
         }
 
         return (result, stale.Count);
