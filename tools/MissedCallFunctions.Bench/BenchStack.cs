@@ -101,6 +101,7 @@ public sealed class BenchStack : IAsyncDisposable
                 ["CallEvents:QueueName"] = queueName,
                 ["Durable:TaskHub"] = "bench" + id,
                 ["LocalHost:FunctionKey"] = FunctionKey,
+                ["LocalHost:RunDailySummary"] = "false",
                 ["LocalHost:AdminKey"] = "bench-admin-key",
                 ["LocalHost:SeedClinicsFile"] = clinicsFile,
                 ["LocalHost:RunProcessor"] = options.Processor ? "true" : "false",

@@ -77,6 +77,7 @@ public sealed class SimulationStack : IAsyncDisposable
                     ["CallEvents:QueueName"] = "sim-calls-" + id,
                     ["Durable:TaskHub"] = "sim" + id,
                     ["LocalHost:FunctionKey"] = FunctionKey,
+                    ["LocalHost:RunDailySummary"] = "false",
                     ["LocalHost:AdminKey"] = FunctionKey + "-admin",
                     ["LocalHost:SeedClinicsFile"] = path,
                     ["Logging:LogLevel:Default"] = logLevel.ToString(),
@@ -112,8 +113,8 @@ public sealed class SimulationStack : IAsyncDisposable
 }
 
 /// <summary>
-/// Time compression by configuration only: every timed step of each clinic (the escalation ladder's waits and the
-/// booking conversation's reply timeout) is divided by the scale, so the orchestrations run their normal code. A
+/// Time compression by configuration only: every timed step of each clinic (the escalation ladder's waits, the
+/// booking conversation's reply timeout, the callback-task due time) is divided by the scale, so the orchestrations run their normal code. A
 /// step counted in business days becomes its calendar equivalent (24 h a day) first, because business days cannot be
 /// compressed. Opening and sending hours stay as they are: they follow the real clock.
 /// </summary>
@@ -153,6 +154,12 @@ public static class ClinicTimeScale
                 }
 
                 s["after"] = Scale(after, scale);
+            }
+
+            if (clinic is JsonObject c)
+            {
+                var due = c["callbackTaskDue"] is { } d ? TimeSpan.Parse((string)d!, CultureInfo.InvariantCulture) : TimeSpan.FromHours(2);
+                c["callbackTaskDue"] = Scale(due, scale);
             }
 
             if (clinic?["booking"] is JsonObject booking && booking["replyTimeout"] is { } timeout)

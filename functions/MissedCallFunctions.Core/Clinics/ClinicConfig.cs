@@ -78,6 +78,15 @@ public sealed record ClinicConfig
     /// <summary>Secret tokens for the practice manager's dashboard (in its URL); several allow rotation.</summary>
     public IReadOnlyList<string> DashboardTokens { get; init; } = [];
 
+    /// <summary>How soon staff should call back after a callback task opens; urgent tasks within 15 minutes at most.</summary>
+    public TimeSpan CallbackTaskDue { get; init; } = TimeSpan.FromHours(2);
+
+    /// <summary>When a task opened at <paramref name="at"/> is overdue.</summary>
+    public DateTimeOffset TaskDueAt(DateTimeOffset at, bool urgent)
+        => at + (urgent && CallbackTaskDue > UrgentTaskDue ? UrgentTaskDue : CallbackTaskDue);
+
+    private static readonly TimeSpan UrgentTaskDue = TimeSpan.FromMinutes(15);
+
     /// <summary>The morning text to the manager with yesterday's figures and open tasks.</summary>
     public DailySummarySettings DailySummary { get; init; } = new();
 

@@ -224,6 +224,11 @@ public static class ClinicConfigValidator
             errors.Add("calendarFeedTokens: each token needs at least 20 characters.");
         }
 
+        if (clinic.CallbackTaskDue <= TimeSpan.Zero || clinic.CallbackTaskDue > TimeSpan.FromDays(7))
+        {
+            errors.Add("callbackTaskDue: between 00:00:01 and 7.00:00:00.");
+        }
+
         if (clinic.DashboardTokens.Any(t => t.Length < 20))
         {
             errors.Add("dashboardTokens: each token needs at least 20 characters.");

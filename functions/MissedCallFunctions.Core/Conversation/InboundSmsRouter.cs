@@ -180,7 +180,8 @@ public sealed partial class InboundSmsRouter(
                     ? last.InstanceId
                     : conversationId;
                 var task = await tasks.OpenOrUpdateAsync(new StaffTaskRequest(clinic.Id, taskId, from, null,
-                    urgent ? "urgent message: contact the patient now" : "new message: please reply", urgent, 0, now, now, [sms.Text], null, Reopen: true),
+                    urgent ? "urgent message: contact the patient now" : "new message: please reply", urgent, 0, now, clinic.TaskDueAt(now, urgent), [sms.Text], null,
+                    Reopen: true),
                     cancellationToken).ConfigureAwait(false);
                 if (urgent)
                 {

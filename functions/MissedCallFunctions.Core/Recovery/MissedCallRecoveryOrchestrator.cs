@@ -62,10 +62,14 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
         // The single outstanding wait for the wake-up event: created once, replaced only after it completed.
         _doorbell = context.WaitForExternalEvent<string>(RecoveryNames.Doorbell);
         _ladderStart = Now;
-        await TimelineAsync("00-received", "missed-call", input.CallAt, "missed call received");
+
+        // Scheduled together: one round trip through the task hub instead of two before the text-back.
+        var received = TimelineAsync("00-received", "missed-call", input.CallAt, "missed call received");
+        var inbox = TakeInboxAsync();
+        await Task.WhenAll(received, inbox);
 
         // Anything that arrived before this instance started (a repeat call, staff already on it, a quick STOP).
-        if (await CheckInboxAsync() is { } early)
+        if (await CheckInboxAsync(inbox) is { } early)
         {
             return await FinishAsync(early.Outcome, early.Detail);
         }
@@ -187,9 +191,13 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
         return null;
     }
 
-    private async Task<Ending?> CheckInboxAsync()
+    private Task<IReadOnlyList<InboxItem>> TakeInboxAsync()
+        => context.CallActivityAsync<IReadOnlyList<InboxItem>>(RecoveryActivityNames.TakeInbox, input.InstanceId, Retry);
+
+    /// <param name="taken">The inbox already taken (read together with other work); null reads it now.</param>
+    private async Task<Ending?> CheckInboxAsync(Task<IReadOnlyList<InboxItem>>? taken = null)
     {
-        var items = await context.CallActivityAsync<IReadOnlyList<InboxItem>>(RecoveryActivityNames.TakeInbox, input.InstanceId, Retry);
+        var items = await (taken ?? TakeInboxAsync());
         var fresh = items.Where(i => !_handled.Contains(i.Id)).ToList();
 
         // An opt-out wins over anything that arrived with it (two texts in the same second: "ok" then "STOP").
@@ -413,7 +421,8 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
     private async Task OpenTaskAsync(string reason, bool urgent, IReadOnlyList<string> replies)
     {
         await context.CallActivityAsync<StaffTask>(RecoveryActivityNames.OpenStaffTask,
-            new StaffTaskRequest(_clinic.Id, TaskId, input.CallerNumber, input.CallerName, reason, urgent, _calls.Count, Now, Now, replies, input.InstanceId),
+            new StaffTaskRequest(_clinic.Id, TaskId, input.CallerNumber, input.CallerName, reason, urgent, _calls.Count, Now, _clinic.TaskDueAt(Now, urgent), replies,
+                input.InstanceId),
             Retry);
         _taskOpened = true;
     }
@@ -437,7 +446,8 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
     private async Task<RecoveryResult> FinishAsync(RecoveryOutcome outcome, string detail)
     {
         await context.CallActivityAsync<bool>(RecoveryActivityNames.Complete,
-            new CompleteRecoveryRequest(_clinic.Id, input.CallerNumber, input.InstanceId, outcome, Now, detail, _handled.ToList()), Retry);
+            new CompleteRecoveryRequest(_clinic.Id, input.CallerNumber, input.InstanceId, outcome, Now, detail, _handled.ToList(),
+                _clinic.TaskDueAt(Now, urgent: false)), Retry);
         return new RecoveryResult(outcome, Now, detail, _textsSent);
     }
 

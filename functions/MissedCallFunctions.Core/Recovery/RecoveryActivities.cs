@@ -235,8 +235,9 @@ public sealed class RecordTimelineActivity(IRecoveryTimeline timeline) : IRecove
 }
 
 /// <param name="HandledInboxIds">What the orchestration handled: any other reply in the inbox arrived as it ended.</param>
+/// <param name="LateReplyTaskDueAt">When a task for replies that arrived as the recovery ended is due (the clinic's callback time).</param>
 public sealed record CompleteRecoveryRequest(string ClinicId, string CallerNumber, string InstanceId, RecoveryOutcome Outcome, DateTimeOffset At, string Detail,
-    IReadOnlyList<string> HandledInboxIds);
+    IReadOnlyList<string> HandledInboxIds, DateTimeOffset? LateReplyTaskDueAt = null);
 
 public sealed partial class CompleteRecoveryActivity(
     IRecoveryRegistry registry,
@@ -260,7 +261,7 @@ public sealed partial class CompleteRecoveryActivity(
         if (late.Count > 0)
         {
             await tasks.OpenOrUpdateAsync(new StaffTaskRequest(request.ClinicId, request.InstanceId, request.CallerNumber, null,
-                "new message: please reply", false, 0, request.At, request.At, late.Select(i => i.Text ?? string.Empty).ToList(), request.InstanceId, Reopen: true),
+                "new message: please reply", false, 0, request.At, request.LateReplyTaskDueAt ?? request.At, late.Select(i => i.Text ?? string.Empty).ToList(), request.InstanceId, Reopen: true),
                 cancellationToken).ConfigureAwait(false);
         }
 

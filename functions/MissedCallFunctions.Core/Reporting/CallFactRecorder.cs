@@ -27,7 +27,7 @@ public sealed class CallFactRecorder(ICallFactStore facts)
             Weekday = slot.Weekday,
             OccurredAt = callEvent.OccurredAt,
             ReceivedAt = callEvent.ReceivedAt,
-            CallerMasked = PhoneNumberTools.Mask(callEvent.CallerNumber),
+            CallerMasked = callEvent.CallerNumber is null ? "withheld" : PhoneNumberTools.Mask(callEvent.CallerNumber),
             CallerNumber = callEvent.CallerNumber,
             Eligible = eligible,
             Reason = decision.Reason,

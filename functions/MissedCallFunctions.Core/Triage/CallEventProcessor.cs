@@ -104,7 +104,7 @@ public sealed partial class CallEventProcessor(
                     _ => "missed call from a withheld number",
                 };
                 await staffTasks.OpenOrUpdateAsync(new StaffTaskRequest(clinic.Id, "call-" + StaffTaskIds.For(callEvent.MessageId), callEvent.CallerNumber,
-                    callEvent.CallerName, reason, false, 1, now, now, [], null), cancellationToken).ConfigureAwait(false);
+                    callEvent.CallerName, reason, false, 1, now, clinic.TaskDueAt(now, urgent: false), [], null), cancellationToken).ConfigureAwait(false);
                 return decision;
             default:
                 return decision;

@@ -37,6 +37,7 @@ public sealed class RecoveryRestartTests
             ["Durable__TaskHub"] = AzuriteServer.UniqueName("hub"),
             ["LocalHost__SeedClinicsFile"] = FastClinics.File(Ladder),
             ["LocalHost__FunctionKey"] = LocalHostRunner.FunctionKey,
+            ["LocalHost__RunDailySummary"] = "false",
             ["Acs__ConnectionString"] = sandbox.ConnectionString,
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
         };

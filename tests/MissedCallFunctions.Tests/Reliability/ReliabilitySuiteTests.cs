@@ -96,6 +96,7 @@ public sealed class ReliabilitySuiteTests
         var settings = SharedSettings(ladder, sandbox.ConnectionString);
         settings["Storage:ConnectionString"] = connection;
         settings["LocalHost:FunctionKey"] = LocalHostRunner.FunctionKey;
+        settings["LocalHost:RunDailySummary"] = "false";
         var environment = settings.ToDictionary(kv => kv.Key.Replace(":", "__", StringComparison.Ordinal), kv => kv.Value!);
         using var host = new ChildHost(environment, AzuriteLauncher.FreePort());
         await host.StartAsync();

@@ -48,6 +48,7 @@ public sealed record HostSettings(string StorageConnectionString, Isolation Name
             ["CallEvents:QueueName"] = Names.QueueName,
             ["Durable:TaskHub"] = Names.TaskHub,
             ["LocalHost:FunctionKey"] = Sample.FunctionKey,
+            ["LocalHost:RunDailySummary"] = "false",
             ["LocalHost:AdminKey"] = Sample.AdminKey,
             ["LocalHost:SeedClinicsFile"] = ClinicsFile,
             ["LocalHost:RunProcessor"] = RunProcessor ? "true" : "false",

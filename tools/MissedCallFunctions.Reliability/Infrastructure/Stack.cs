@@ -24,6 +24,8 @@ public static class Sample
     public const string UsClinicId = "glow-med-spa";
     public const string UsClinicNumber = "+13105550142";
     public const string UsStaffToken = "dev-glow-staff-token-00000001";
+    public const string UkDashboardToken = "dev-riverside-dashboard-token-0001";
+    public const string UsDashboardToken = "dev-glow-dashboard-token-000001";
 
     /// <summary>Where providers "see" the ingest URL: URL-signing providers (Twilio) sign this, whichever host answers.</summary>
     public const string PublicBaseUrl = "https://reliability.missedcalls.example";

@@ -329,6 +329,7 @@ public static partial class FuzzScenario
             ("/api/clinics/{clinicId}/bookings", HttpMethod.Post, _ => "bookings", false),
             ("/api/clinics/{clinicId}/bookings/{bookingId}/cancel", HttpMethod.Post, _ => $"bookings/bk-{Guid.NewGuid():N}/cancel", false),
             ("/api/clinics/{clinicId}/calendar.ics", HttpMethod.Get, _ => "calendar.ics", false),
+            ("/api/clinics/{clinicId}/report", HttpMethod.Get, _ => "report", false),
         };
         foreach (var (route, method, path, hasCaller) in staffRoutes)
         {
@@ -382,6 +383,79 @@ public static partial class FuzzScenario
             () => Staff(HttpMethod.Get, Sample.UkClinicId, "calendar.ics", Sample.UkStaffToken, KeyMode.Header, tokenInQuery: true));
         yield return new("/api/clinics/{clinicId}/tasks/{taskId}/handled", "unknown task", 404,
             () => Staff(HttpMethod.Post, Sample.UkClinicId, $"tasks/no-such-task-{Id()}/handled", Sample.UkStaffToken, KeyMode.Header, "{\"by\":\"Fuzz\"}"));
+
+        const string report = "/api/clinics/{clinicId}/report";
+        foreach (var query in new[] { "from=2026-13-01", "from=2026-05-02&to=2026-05-01", "from=2020-01-01&to=2026-01-01", "days=0", "days=-3", "days=ten",
+                     "days=99999999999", "to=tomorrow", "from=%00", "from=" + new string('9', 3000) })
+        {
+            yield return new(report, $"bad range '{(query.Length > 40 ? query[..40] + "..." : query)}'", 400,
+                () => Staff(HttpMethod.Get, Sample.UkClinicId, "report?" + query, Sample.UkStaffToken, KeyMode.Header));
+        }
+
+        yield return new(report, "the dashboard token is a clinic token too", 200, () => Staff(HttpMethod.Get, Sample.UkClinicId, "report", Sample.UkDashboardToken, KeyMode.Header));
+        yield return new(report, "another clinic's dashboard token", 401, () => Staff(HttpMethod.Get, Sample.UkClinicId, "report", Sample.UsDashboardToken, KeyMode.Header));
+
+        // ---- dashboard (anonymous at the host; the clinic's dashboard token is the key) ----
+        HttpRequestMessage Dashboard(HttpMethod method, string clinicId, string path, string? token, bool inQuery = false, string? json = null)
+        {
+            var uri = $"/api/dashboard/{clinicId}{path}";
+            if (token is not null && inQuery)
+            {
+                uri += "?token=" + Uri.EscapeDataString(token);
+            }
+
+            var request = new HttpRequestMessage(method, uri);
+            if (token is not null && !inQuery)
+            {
+                request.Headers.TryAddWithoutValidation("X-Dashboard-Token", token);
+            }
+
+            if (json is not null)
+            {
+                request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+            }
+
+            return request;
+        }
+
+        yield return new("/api/dashboard/{clinicId}", "no token", 401, () => Dashboard(HttpMethod.Get, Sample.UkClinicId, string.Empty, null));
+        yield return new("/api/dashboard/{clinicId}", "wrong token", 401, () => Dashboard(HttpMethod.Get, Sample.UkClinicId, string.Empty, "nope", inQuery: true));
+        yield return new("/api/dashboard/{clinicId}", "staff token instead", 401, () => Dashboard(HttpMethod.Get, Sample.UkClinicId, string.Empty, Sample.UkStaffToken, inQuery: true));
+        yield return new("/api/dashboard/{clinicId}", "another clinic's token", 401, () => Dashboard(HttpMethod.Get, Sample.UkClinicId, string.Empty, Sample.UsDashboardToken, inQuery: true));
+        yield return new("/api/dashboard/{clinicId}", "unknown clinic", 401, () => Dashboard(HttpMethod.Get, "no-such-clinic", string.Empty, Sample.UkDashboardToken, inQuery: true));
+        yield return new("/api/dashboard/{clinicId}", "token in header only (the page takes it in the URL)", 401,
+            () => Dashboard(HttpMethod.Get, Sample.UkClinicId, string.Empty, Sample.UkDashboardToken));
+        var dashboardRoutes = new (string Route, HttpMethod Method, string Path)[]
+        {
+            ("/api/dashboard/{clinicId}/report", HttpMethod.Get, "/report"),
+            ("/api/dashboard/{clinicId}/tasks", HttpMethod.Get, "/tasks"),
+            ("/api/dashboard/{clinicId}/tasks/{taskId}/handled", HttpMethod.Post, $"/tasks/no-such-task-{run}/handled"),
+            ("/api/dashboard/{clinicId}/calls", HttpMethod.Get, "/calls"),
+            ("/api/dashboard/{clinicId}/calls/{callId}", HttpMethod.Get, "/calls/MjAyNi0xMS0yNnxub3BlCg"),
+        };
+        foreach (var (route, method, path) in dashboardRoutes)
+        {
+            var body = method == HttpMethod.Post ? "{\"by\":\"Fuzz\"}" : null;
+            yield return new(route, "no token", 401, () => Dashboard(method, Sample.UkClinicId, path, null, json: body));
+            yield return new(route, "wrong token", 401, () => Dashboard(method, Sample.UkClinicId, path, "dev-riverside-dashboard-token-0002", json: body));
+            yield return new(route, "token in query instead of the header", 401, () => Dashboard(method, Sample.UkClinicId, path, Sample.UkDashboardToken, inQuery: true, json: body));
+            yield return new(route, "staff token", 401, () => Dashboard(method, Sample.UkClinicId, path, Sample.UkStaffToken, json: body));
+            yield return new(route, "another clinic's dashboard token", 401, () => Dashboard(method, Sample.UkClinicId, path, Sample.UsDashboardToken, json: body));
+            yield return new(route, "this clinic's token on another clinic", 401, () => Dashboard(method, Sample.UsClinicId, path, Sample.UkDashboardToken, json: body));
+            yield return new(route, "DELETE", 405, () => Dashboard(HttpMethod.Delete, Sample.UkClinicId, path, Sample.UkDashboardToken));
+        }
+
+        foreach (var callId in new[] { "not-base64!", "AAAA", "MjAyNi0xMy0wMXx4", new string('A', 500) })
+        {
+            yield return new("/api/dashboard/{clinicId}/calls/{callId}", $"bad call id '{callId[..Math.Min(12, callId.Length)]}'", 404,
+                () => Dashboard(HttpMethod.Get, Sample.UkClinicId, "/calls/" + Uri.EscapeDataString(callId), Sample.UkDashboardToken));
+        }
+
+        yield return new("/api/dashboard/{clinicId}/report", "bad range", 400, () => Dashboard(HttpMethod.Get, Sample.UkClinicId, "/report?days=0", Sample.UkDashboardToken));
+        yield return new("/api/dashboard/{clinicId}/tasks/{taskId}/handled", "unknown task", 404,
+            () => Dashboard(HttpMethod.Post, Sample.UkClinicId, $"/tasks/no-such-task-{Id()}/handled", Sample.UkDashboardToken, json: "{\"by\":\"Fuzz\"}"));
+        yield return new("/api/dashboard/assets/{name}", "unknown file", 404, () => new HttpRequestMessage(HttpMethod.Get, "/api/dashboard/assets/secrets.json"));
+        yield return new("/api/dashboard/assets/{name}", "path traversal", 404, () => new HttpRequestMessage(HttpMethod.Get, "/api/dashboard/assets/..%2F..%2Fappsettings.json"));
 
         // ---- unknown /api routes ----
         yield return new("(unknown /api route)", "no key", 401, () => new HttpRequestMessage(HttpMethod.Get, "/api/nothing-here"));

@@ -32,6 +32,7 @@
   const money = (value, currency) => new Intl.NumberFormat(undefined, { style: "currency", currency: currency, maximumFractionDigits: 0 }).format(value);
   const duration = (seconds) => {
     if (seconds === null || seconds === undefined) return "–";
+    if (seconds === 0) return "under 1 s";
     if (seconds < 1) return Math.round(seconds * 1000) + " ms";
     if (seconds < 90) return (Math.round(seconds * 10) / 10) + " s";
     if (seconds < 5400) return Math.round(seconds / 60) + " min";
