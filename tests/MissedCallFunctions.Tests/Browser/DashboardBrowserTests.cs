@@ -25,6 +25,17 @@ public sealed class DashboardBrowserTests
         // does not depend on the time of day it happens to run at.
         const double timeScale = 900;
         var clinicsJson = ClinicVariants.Apply(await File.ReadAllTextAsync(SamplePaths.Clinics("clinics.sample.json")), "no-quiet-hours");
+
+        // A patient choosing a slot answers in well under a second of real time, but a loaded CI machine can take longer
+        // than the sample's 30 minutes / 900 to carry the offer there and back: a longer timeout (no simulated patient
+        // goes quiet mid-booking, so it costs no run time).
+        var clinicsNode = System.Text.Json.Nodes.JsonNode.Parse(clinicsJson)!;
+        foreach (var booking in clinicsNode["clinics"]!.AsArray().Select(c => c!["booking"]).OfType<System.Text.Json.Nodes.JsonObject>())
+        {
+            booking["replyTimeout"] = "03:00:00";
+        }
+
+        clinicsJson = clinicsNode.ToJsonString();
         await using var stack = await SimulationStack.StartAsync(clinicsJson, timeScale, await AzuriteServer.ConnectionStringAsync());
         var clinic = stack.Clinics.Single(c => c.Id == TestData.UkClinicId);
         var week = WeekGenerator.Generate(clinic, DateTimeOffset.UtcNow, seed: 7);

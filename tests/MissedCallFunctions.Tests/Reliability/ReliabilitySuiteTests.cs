@@ -332,8 +332,10 @@ public sealed class ReliabilitySuiteTests
         Assert.True(answers.Count >= 1000);
         var wrong = answers.Where(a => a.Status is < 400 or >= 500 || (a.Expected is { } e && a.Status != e)).Select(a => $"{a.Route} {a.What}: {a.Status}").Distinct().ToList();
         Assert.Empty(wrong);
-        Assert.DoesNotContain(routes, r => !answers.Any(a => a.Route == r && a.What.Contains("no key", StringComparison.Ordinal)));
-        Assert.DoesNotContain(routes, r => !answers.Any(a => a.Route == r && a.What.Contains("missing auth", StringComparison.Ordinal)));
+        // Every route is fuzzed without its key and without its token (the dashboard's public static files have neither).
+        var guarded = routes.Where(r => !r.StartsWith("/api/dashboard/assets", StringComparison.Ordinal)).ToList();
+        Assert.DoesNotContain(guarded, r => !answers.Any(a => a.Route == r && a.What.Contains("no key", StringComparison.Ordinal)));
+        Assert.DoesNotContain(guarded, r => !answers.Any(a => a.Route == r && a.What.Contains("missing auth", StringComparison.Ordinal)));
         Assert.Equal(before, await CountsAsync(host));
         Assert.Equal(HttpStatusCode.OK, (await host.Http.GetAsync("/health")).StatusCode);
 
@@ -557,6 +559,40 @@ public sealed class ReliabilitySuiteTests
                     yield return new(route, "malformed", 400, () => Raw(method, Path(), route.EndsWith("/contacts", StringComparison.Ordinal) ? "name,phone\nJo,not-a-number" : "{\"clinics\":7}", type, LocalHostRunner.AdminKey));
                 }
 
+                continue;
+            }
+
+            if (route.StartsWith("/api/dashboard/assets", StringComparison.Ordinal))
+            {
+                // The dashboard's static files are public (no data in them): only files that exist are served.
+                yield return new(route, "unknown file", 404, () => Raw(method, "/api/dashboard/assets/appsettings.json", key: null));
+                yield return new(route, "path traversal", 404, () => Raw(method, "/api/dashboard/assets/..%2F..%2Fappsettings.json", key: null));
+                continue;
+            }
+
+            if (route.StartsWith("/api/dashboard", StringComparison.Ordinal))
+            {
+                // Anonymous at the host (as in the Functions app); the clinic's dashboard token is the key.
+                var page = route == "/api/dashboard/{clinicId}";
+                HttpRequestMessage Dashboard(string clinic, string? token)
+                {
+                    var path = Path(clinic).Replace("{callId}", "MjAyNi0xMS0yNnxub3Bl", StringComparison.Ordinal);
+                    if (page && token is not null)
+                    {
+                        return Raw(method, path + "?token=" + Uri.EscapeDataString(token), post ? body : null, key: null);
+                    }
+
+                    return token is null
+                        ? Raw(method, path, post ? body : null, key: null)
+                        : Raw(method, path, post ? body : null, key: null, headers: [("X-Dashboard-Token", token)]);
+                }
+
+                yield return new(route, "no key and no dashboard token", 401, () => Dashboard(TestData.UkClinicId, null));
+                yield return new(route, "missing auth (the staff token instead)", 401, () => Dashboard(TestData.UkClinicId, "dev-riverside-staff-token-0001"));
+                yield return new(route, "wrong dashboard token", 401, () => Dashboard(TestData.UkClinicId, "dev-riverside-dashboard-token-9999"));
+                yield return new(route, "other clinic's dashboard token", 401, () => Dashboard(TestData.UkClinicId, "dev-glow-dashboard-token-000001"));
+                yield return new(route, "this clinic's token on the other clinic", 401, () => Dashboard("glow-med-spa", "dev-riverside-dashboard-token-0001"));
+                yield return new(route, "DELETE", 405, () => Raw(HttpMethod.Delete, Path(), key: null, headers: [("X-Dashboard-Token", "dev-riverside-dashboard-token-0001")]));
                 continue;
             }
 
