@@ -53,8 +53,8 @@ public static class LocalHostApp
         }
 
         // The real Durable engine (Azure Storage backend on Azurite) behind a loopback gRPC sidecar.
-        var engineLogs = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
         var durableOptions = builder.Configuration.GetSection(LocalDurableOptions.Section).Get<LocalDurableOptions>() ?? new LocalDurableOptions();
+        var engineLogs = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(durableOptions.EngineLogLevel));
         var engine = await LocalDurableEngine.StartAsync(builder.Configuration[$"{StorageOptions.Section}:ConnectionString"]!, durableOptions, engineLogs)
             .ConfigureAwait(false);
 

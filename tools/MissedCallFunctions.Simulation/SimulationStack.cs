@@ -76,6 +76,7 @@ public sealed class SimulationStack : IAsyncDisposable
                     ["Storage:TablePrefix"] = "sim" + id,
                     ["CallEvents:QueueName"] = "sim-calls-" + id,
                     ["Durable:TaskHub"] = "sim" + id,
+                    ["Durable:EngineLogLevel"] = logLevel == LogLevel.Warning ? nameof(LogLevel.Error) : logLevel.ToString(),
                     ["LocalHost:FunctionKey"] = FunctionKey,
                     ["LocalHost:RunDailySummary"] = "false",
                     ["LocalHost:AdminKey"] = FunctionKey + "-admin",

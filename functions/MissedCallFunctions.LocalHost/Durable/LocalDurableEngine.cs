@@ -22,6 +22,15 @@ public sealed class LocalDurableOptions
     public TimeSpan WorkVisibilityTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     public int MaxConcurrentActivities { get; set; } = 100;
+
+    /// <summary>
+    /// Control queues. One keeps a single local host quick to start and to take over after a kill; more spread waiting
+    /// timers over several queues, which Azurite scans per receive (many waiting recoveries, see docs/benchmarks.md).
+    /// </summary>
+    public int PartitionCount { get; set; } = 1;
+
+    /// <summary>The engine logs to the console on its own; tools that draw progress bars turn it down.</summary>
+    public LogLevel EngineLogLevel { get; set; } = LogLevel.Warning;
 }
 
 /// <summary>
@@ -53,7 +62,7 @@ public sealed class LocalDurableEngine : IAsyncDisposable
         {
             TaskHubName = options.TaskHub,
             StorageAccountClientProvider = new StorageAccountClientProvider(storageConnectionString),
-            PartitionCount = 1,
+            PartitionCount = Math.Clamp(options.PartitionCount, 1, 16),
             MaxQueuePollingInterval = options.MaxQueuePollingInterval,
             MaxConcurrentTaskOrchestrationWorkItems = options.MaxConcurrentOrchestrations,
             MaxConcurrentTaskActivityWorkItems = options.MaxConcurrentActivities,
