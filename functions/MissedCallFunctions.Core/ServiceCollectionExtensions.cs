@@ -54,6 +54,7 @@ public static class ServiceCollectionExtensions
             .ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<Reporting.IDailySummaryLedger, Reporting.TableDailySummaryLedger>();
         services.TryAddSingleton<Reporting.DailySummarySender>();
+        services.TryAddSingleton<Reporting.ReportingUpkeep>();
         services.TryAddSingleton<ISmsOutbox, TableSmsOutbox>();
         services.TryAddSingleton<IStaffTaskStore, TableStaffTaskStore>();
         services.TryAddSingleton<IConversationStore, TableConversationStore>();

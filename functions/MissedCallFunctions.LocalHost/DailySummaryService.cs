@@ -5,11 +5,11 @@ using Microsoft.Extensions.Options;
 namespace MissedCallFunctions.LocalHost;
 
 /// <summary>
-/// Stands in for the timer trigger locally: runs the daily-summary sender at start-up and then every
+/// Stands in for the timer trigger locally: runs the reporting upkeep (stale day summaries, then due morning summaries) at start-up and then every
 /// <see cref="LocalHostOptions.DailySummaryInterval"/> (off with <c>LocalHost:RunDailySummary=false</c>).
 /// </summary>
 public sealed partial class DailySummaryService(
-    DailySummarySender sender,
+    ReportingUpkeep upkeep,
     IOptions<LocalHostOptions> options,
     TimeProvider time,
     ILogger<DailySummaryService> logger) : BackgroundService
@@ -23,7 +23,7 @@ public sealed partial class DailySummaryService(
             {
                 try
                 {
-                    await sender.SendDueAsync(stoppingToken).ConfigureAwait(false);
+                    await upkeep.RunAsync(stoppingToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or IOException)
                 {

@@ -34,7 +34,7 @@ public sealed class FunctionsMetadataTests
         [
             "IngestCallEvent", "ProcessCallEvent", "InboundSms", "LoadClinics", "ListClinics", "RecentCalls",
             "ListStaffTasks", "MarkStaffTaskHandled", "ConversationThread", "TakeOverConversation", "HandBackConversation", "StaffReply", "ImportContacts",
-            "SendDailySummaries",
+            "ReportingUpkeep",
         ];
         Assert.Empty(expected.Except(names));
     }
@@ -87,9 +87,9 @@ public sealed class FunctionsMetadataTests
     }
 
     [Fact]
-    public void SendDailySummaries_IsTimerTriggerEveryFifteenMinutes()
+    public void ReportingUpkeep_IsTimerTriggerEveryFifteenMinutes()
     {
-        var trigger = Trigger("SendDailySummaries");
+        var trigger = Trigger("ReportingUpkeep");
         Assert.Equal("timerTrigger", trigger.GetProperty("type").GetString());
         Assert.Equal("0 */15 * * * *", trigger.GetProperty("schedule").GetString());
     }

@@ -169,6 +169,19 @@ public sealed class ReportingEndToEndTests : IAsyncLifetime
         Assert.Equal(2, afterNewCall.GetProperty("suppressedByReason").GetProperty("landline").GetInt32());
     }
 
+    [Fact]
+    public async Task Upkeep_RecomputesStaleDays_SoTheNextReportRecomputesNone()
+    {
+        await CallAsync("+442079460" + Random.Shared.Next(100, 999));
+        await WaitForAsync(async () => (await _host.Get<MissedCallFunctions.Triage.ICallRecords>().RecentAsync(TestData.UkClinicId, 10, CancellationToken.None)).Count == 1);
+
+        await _host.Get<ReportingUpkeep>().RunAsync(CancellationToken.None);
+        var report = await ReportAsync("days=7");
+
+        Assert.Equal(0, report.GetProperty("daysRecomputed").GetInt32());
+        Assert.Equal(1, report.GetProperty("funnel").GetProperty("missed").GetInt32());
+    }
+
     [Theory]
     [InlineData("from=2026-13-01")]
     [InlineData("from=2026-05-01&to=2026-04-01")]
