@@ -29,6 +29,14 @@ public sealed class LocalDurableOptions
     /// </summary>
     public int PartitionCount { get; set; } = 1;
 
+    /// <summary>
+    /// Keep an orchestration's history in memory between its episodes (for <see cref="ExtendedSessionIdleTimeout"/>),
+    /// so a recovery's activities do not reload its history from the table each time.
+    /// </summary>
+    public bool ExtendedSessions { get; set; }
+
+    public TimeSpan ExtendedSessionIdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The engine logs to the console on its own; tools that draw progress bars turn it down.</summary>
     public LogLevel EngineLogLevel { get; set; } = LogLevel.Warning;
 }
@@ -63,6 +71,8 @@ public sealed class LocalDurableEngine : IAsyncDisposable
             TaskHubName = options.TaskHub,
             StorageAccountClientProvider = new StorageAccountClientProvider(storageConnectionString),
             PartitionCount = Math.Clamp(options.PartitionCount, 1, 16),
+            ExtendedSessionsEnabled = options.ExtendedSessions,
+            ExtendedSessionIdleTimeout = options.ExtendedSessionIdleTimeout,
             MaxQueuePollingInterval = options.MaxQueuePollingInterval,
             MaxConcurrentTaskOrchestrationWorkItems = options.MaxConcurrentOrchestrations,
             MaxConcurrentTaskActivityWorkItems = options.MaxConcurrentActivities,
