@@ -44,9 +44,13 @@ internal static class Commands
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(clinic.Name)}[/]: {log.Count} calls from {Markup.Escape(o.Log!)}, A = {Markup.Escape(Path.GetFileName(o.ClinicsFile))}, B = {Markup.Escape(labelB)}");
 
         // One after the other: each run has the machine to itself, and each its own Azurite, tables and task hub.
-        var resultA = await RunAsync(o, a, clinic.Id, log, "A");
-        var resultB = await RunAsync(o, b, clinic.Id, log, "B");
-        Output.Funnels(("A: " + Path.GetFileName(o.ClinicsFile), resultA), ("B: " + labelB, resultB));
+        SimulationResult? resultA = null, resultB = null;
+        await AnsiConsole.Status().StartAsync("A: starting...", async status =>
+        {
+            (resultA, resultB) = await WhatIf.RunAsync(a, b, clinic.Id, log, Options(o),
+                label => new Progress<SimulationProgress>(p => status.Status($"{label}: {p.Stage}: {p.Posted}/{p.Total} calls, {p.TextsToPatients} texts, {p.Replies} replies, {p.Settled} recoveries ended")));
+        });
+        Output.Funnels(("A: " + Path.GetFileName(o.ClinicsFile), resultA!), ("B: " + labelB, resultB!));
         return 0;
     }
 
@@ -99,7 +103,7 @@ internal static class Commands
     private static async Task<SimulationResult> PlayAsync(CliOptions o, SimulationStack stack, string clinicId, IReadOnlyList<LoggedCall> log, string label)
     {
         var clinic = stack.Clinics.Single(c => c.Id == clinicId);
-        var run = new SimulationRun(stack, clinic, new SimulationOptions(o.TimeScale, o.Speed, o.Rate, o.Patients ? new PatientModel(o.Seed) : null, o.Settle));
+        var run = new SimulationRun(stack, clinic, Options(o));
         SimulationResult? result = null;
         await AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
@@ -127,6 +131,9 @@ internal static class Commands
             });
         return result!;
     }
+
+    private static SimulationOptions Options(CliOptions o)
+        => new(o.TimeScale, o.Speed, o.Rate, o.Patients ? new PatientModel(o.Seed) : null, o.Settle);
 
     private static async Task<string> ReadClinicsAsync(string path)
     {
