@@ -90,6 +90,22 @@ public static class LocalHostApp
         return app;
     }
 
+    /// <summary>Creates and starts the local host in this process on a free loopback port (for tests and tools).</summary>
+    public static async Task<(WebApplication App, Uri BaseAddress)> StartOnLoopbackAsync(IDictionary<string, string?> settings,
+        Action<WebApplicationBuilder>? configure = null)
+    {
+        var app = await CreateAsync([], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            configure?.Invoke(builder);
+        }).ConfigureAwait(false);
+        await app.StartAsync().ConfigureAwait(false);
+        var address = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
+            .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
+        return (app, new Uri(address));
+    }
+
     /// <summary>The Functions app's routes, one for one.</summary>
     private static void MapRoutes(WebApplication app)
     {

@@ -113,15 +113,9 @@ public sealed class BenchStack : IAsyncDisposable
                 config[key] = value;
             }
 
-            var app = await LocalHostApp.CreateAsync([], builder =>
-            {
-                builder.Configuration.AddInMemoryCollection(config);
-                builder.WebHost.UseUrls("http://127.0.0.1:0");
-                builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            }).ConfigureAwait(false);
-            await app.StartAsync().ConfigureAwait(false);
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            var stack = new BenchStack(azurite, app, new Uri(address), queueName, clinicsFile, reserved, id);
+            var (app, address) = await LocalHostApp.StartOnLoopbackAsync(config, builder => builder.Logging.SetMinimumLevel(LogLevel.Warning))
+                .ConfigureAwait(false);
+            var stack = new BenchStack(azurite, app, address, queueName, clinicsFile, reserved, id);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Stack up in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s: host {address} (pid {Environment.ProcessId}), Azurite pid {azurite.ProcessId} (queue port {azurite.QueuePort}), processor {(options.Processor ? "on" : "off")}, ladder first step after {options.LadderFirstStep}."));
             return stack;

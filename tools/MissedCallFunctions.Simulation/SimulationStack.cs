@@ -68,27 +68,21 @@ public sealed class SimulationStack : IAsyncDisposable
         try
         {
             var id = Guid.NewGuid().ToString("N")[..10];
-            var app = await LocalHostApp.CreateAsync([], builder =>
+            var settings = new Dictionary<string, string?>
             {
-                builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-                {
-                    ["Storage:ConnectionString"] = connectionString,
-                    ["Storage:TablePrefix"] = "sim" + id,
-                    ["CallEvents:QueueName"] = "sim-calls-" + id,
-                    ["Durable:TaskHub"] = "sim" + id,
-                    ["Durable:EngineLogLevel"] = logLevel == LogLevel.Warning ? nameof(LogLevel.Error) : logLevel.ToString(),
-                    ["LocalHost:FunctionKey"] = FunctionKey,
-                    ["LocalHost:RunDailySummary"] = "false",
-                    ["LocalHost:AdminKey"] = FunctionKey + "-admin",
-                    ["LocalHost:SeedClinicsFile"] = path,
-                    ["Logging:LogLevel:Default"] = logLevel.ToString(),
-                });
-                builder.WebHost.UseUrls("http://127.0.0.1:0");
-                builder.Logging.SetMinimumLevel(logLevel);
-            }).ConfigureAwait(false);
-            await app.StartAsync().ConfigureAwait(false);
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            return new SimulationStack(app, azurite, new Uri(address), file.Clinics);
+                ["Storage:ConnectionString"] = connectionString,
+                ["Storage:TablePrefix"] = "sim" + id,
+                ["CallEvents:QueueName"] = "sim-calls-" + id,
+                ["Durable:TaskHub"] = "sim" + id,
+                ["Durable:EngineLogLevel"] = logLevel == LogLevel.Warning ? nameof(LogLevel.Error) : logLevel.ToString(),
+                ["LocalHost:FunctionKey"] = FunctionKey,
+                ["LocalHost:RunDailySummary"] = "false",
+                ["LocalHost:AdminKey"] = FunctionKey + "-admin",
+                ["LocalHost:SeedClinicsFile"] = path,
+                ["Logging:LogLevel:Default"] = logLevel.ToString(),
+            };
+            var (app, address) = await LocalHostApp.StartOnLoopbackAsync(settings, builder => builder.Logging.SetMinimumLevel(logLevel)).ConfigureAwait(false);
+            return new SimulationStack(app, azurite, address, file.Clinics);
         }
         catch
         {

@@ -78,15 +78,9 @@ public sealed class LocalHostRunner : IAsyncDisposable
             config[key] = value;
         }
 
-        var app = await LocalHostApp.CreateAsync([], builder =>
-        {
-            builder.Configuration.AddInMemoryCollection(config);
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Logging.ClearProviders().AddFakeLogging().SetMinimumLevel(LogLevel.Information);
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new LocalHostRunner(app, new Uri(address), queueName);
+        var (app, address) = await LocalHostApp.StartOnLoopbackAsync(config,
+            builder => builder.Logging.ClearProviders().AddFakeLogging().SetMinimumLevel(LogLevel.Information));
+        return new LocalHostRunner(app, address, queueName);
     }
 
     /// <summary>Messages waiting on the call-events queue (peeked, not consumed).</summary>
