@@ -21,6 +21,11 @@ public readonly record struct ReportRange(DateOnly From, DateOnly To)
     /// </summary>
     public static (ReportRange? Range, string? Problem) Parse(string? from, string? to, DateOnly today, string? days = null)
     {
+        if (!string.IsNullOrEmpty(from) && !string.IsNullOrEmpty(days))
+        {
+            return (null, "Give either 'from' or 'days', not both.");
+        }
+
         var span = 30;
         if (!string.IsNullOrEmpty(days) && (!int.TryParse(days, NumberStyles.None, CultureInfo.InvariantCulture, out span) || span is < 1 or > MaxDays))
         {

@@ -78,6 +78,7 @@ public sealed class ReportRangeTests
     [InlineData(null, null, "abc", "'days'")]
     [InlineData(null, null, "-5", "'days'")]
     [InlineData(null, null, " 5", "'days'")]
+    [InlineData("2026-03-01", null, "5", "either 'from' or 'days'")]
     public void Parse_InvalidInput_IsAProblem(string? from, string? to, string? days, string mentions)
     {
         var (range, problem) = ReportRange.Parse(from, to, Today, days);
