@@ -54,10 +54,10 @@ public sealed partial class CallEventProcessor(
             return new ProcessResult.Decided(new CallDecision(done.Kind, done.Reason, done.Detail), AlreadyProcessed: true);
         }
 
-        var facts = await GatherFactsAsync(callEvent, clinic, cancellationToken).ConfigureAwait(false);
+        var (facts, contact) = await GatherFactsAsync(callEvent, clinic, cancellationToken).ConfigureAwait(false);
         var decision = CallTriage.Decide(callEvent, clinic, facts);
 
-        decision = await ActAsync(callEvent, clinic, decision, orchestrations, cancellationToken).ConfigureAwait(false);
+        decision = await ActAsync(callEvent, clinic, decision, contact, orchestrations, cancellationToken).ConfigureAwait(false);
         if (decision.Reason != DecisionReasons.Missed)
         {
             await reportFacts.RecordAsync(clinic, callEvent, decision, instanceId: null, cancellationToken).ConfigureAwait(false);
@@ -70,14 +70,13 @@ public sealed partial class CallEventProcessor(
     }
 
     /// <summary>The decision's side effects: start or join a recovery, end one by a call that got through, or a staff task.</summary>
-    private async Task<CallDecision> ActAsync(CallEvent callEvent, ClinicConfig clinic, CallDecision decision, IRecoveryOrchestrations orchestrations,
-        CancellationToken cancellationToken)
+    private async Task<CallDecision> ActAsync(CallEvent callEvent, ClinicConfig clinic, CallDecision decision, Contacts.Contact? contact,
+        IRecoveryOrchestrations orchestrations, CancellationToken cancellationToken)
     {
         switch (decision.Kind)
         {
             case DecisionKind.Recover:
                 // Known patients are greeted by the name in the clinic's records, not the network's caller ID.
-                var contact = await contacts.FindAsync(clinic.Id, callEvent.CallerNumber!, cancellationToken).ConfigureAwait(false);
 
                 // The fact (and its pointer from the recovery) exists before the recovery can write its first timeline entry.
                 await reportFacts.RecordAsync(clinic, callEvent, decision,
@@ -111,7 +110,8 @@ public sealed partial class CallEventProcessor(
         }
     }
 
-    private async Task<TriageFacts> GatherFactsAsync(CallEvent callEvent, ClinicConfig clinic, CancellationToken cancellationToken)
+    /// <summary>What the decision needs to know, and the caller's record in the clinic's contacts (read once, used twice).</summary>
+    private async Task<(TriageFacts Facts, Contacts.Contact? Contact)> GatherFactsAsync(CallEvent callEvent, ClinicConfig clinic, CancellationToken cancellationToken)
     {
         if (callEvent.Direction == CallDirection.Outbound)
         {
@@ -136,14 +136,14 @@ public sealed partial class CallEventProcessor(
 
         if (earlier || callEvent.CallerNumber is not { } caller)
         {
-            return new TriageFacts(false, earlier);
+            return (new TriageFacts(false, earlier), null);
         }
 
         var optedOut = await optOuts.IsOptedOutAsync(clinic.Id, caller, cancellationToken).ConfigureAwait(false);
         var contact = await contacts.FindAsync(clinic.Id, caller, cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
         var upcoming = contact?.NextAppointment is { } next && next > now && next - now <= UpcomingAppointmentWindow;
-        return new TriageFacts(optedOut, earlier, upcoming);
+        return (new TriageFacts(optedOut, earlier, upcoming), contact);
     }
 
     [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Call event {MessageId} for clinic {ClinicId}: {Decision} ({Reason}), caller {Caller}")]
