@@ -53,6 +53,18 @@ public sealed class SimulationToolsTests
     }
 
     [Fact]
+    public void Read_TheShippedTwilioExportSample_GivesInboundCallsInTimeOrder()
+    {
+        var calls = CallLogReader.Read(SamplePaths.Clinics("calls.twilio-export.sample.csv"));
+
+        Assert.Equal(60, calls.Count);
+        Assert.All(calls, c => Assert.Equal(TestData.UkClinicNumber, c.ClinicNumber));
+        Assert.Contains(calls, c => c.Outcome == "answered");
+        Assert.Contains(calls, c => c.Outcome == "missed");
+        Assert.Equal(calls.OrderBy(c => c.OccurredAt).ToList(), calls);
+    }
+
+    [Fact]
     public void ReadCsv_BadDate_SaysWhichLine()
     {
         var error = Assert.Throws<InvalidDataException>(() => CallLogReader.ReadCsv("occurredAt,clinicNumber,caller,outcome\nyesterday,+442079460000,+447400111222,missed\n"));
