@@ -43,11 +43,12 @@ public static class LocalHostApp
         var useSandbox = LocalSmsSandbox.Configure(builder.Configuration);
 
         AzuriteLauncher? azurite = null;
+        string? data = null;
         if (string.IsNullOrWhiteSpace(builder.Configuration[$"{StorageOptions.Section}:ConnectionString"]))
         {
             var local = builder.Configuration.GetSection(LocalHostOptions.Section).Get<LocalHostOptions>() ?? new LocalHostOptions();
             var root = AzuriteLauncher.FindRepositoryRoot();
-            var data = string.IsNullOrWhiteSpace(local.AzuriteDataDirectory) || root is null ? null : Path.Combine(root, local.AzuriteDataDirectory);
+            data = string.IsNullOrWhiteSpace(local.AzuriteDataDirectory) || root is null ? null : Path.Combine(root, local.AzuriteDataDirectory);
             azurite = await AzuriteLauncher.StartAsync(data, (10000, 10001, 10002), Console.WriteLine).ConfigureAwait(false);
             builder.Configuration[$"{StorageOptions.Section}:ConnectionString"] = azurite.ConnectionString;
         }
@@ -86,7 +87,7 @@ public static class LocalHostApp
         app.UseExceptionHandler();
         app.UseMiddleware<FunctionKeyMiddleware>();
         MapRoutes(app);
-        await InitializeAsync(app.Services, app.Logger).ConfigureAwait(false);
+        await InitializeAsync(app.Services, app.Logger, data).ConfigureAwait(false);
         return app;
     }
 
@@ -169,7 +170,8 @@ public static class LocalHostApp
             (string clinicId, int? limit, ClinicAdminHttpHandler handler, CancellationToken ct) => handler.RecentCallsAsync(clinicId, limit, ct));
     }
 
-    private static async Task InitializeAsync(IServiceProvider services, ILogger logger)
+    /// <param name="azuriteData">The embedded Azurite's data folder, when it keeps data between runs.</param>
+    private static async Task InitializeAsync(IServiceProvider services, ILogger logger, string? azuriteData)
     {
         var storage = services.GetRequiredService<StorageClients>();
         var queueOptions = services.GetRequiredService<IOptions<CallEventQueueOptions>>().Value;
@@ -179,14 +181,28 @@ public static class LocalHostApp
 
         var local = services.GetRequiredService<IOptions<LocalHostOptions>>().Value;
         var directory = services.GetRequiredService<IClinicDirectory>();
-        if (local.SeedClinicsFile is { Length: > 0 } seed && (await directory.ListAsync(CancellationToken.None).ConfigureAwait(false)).Count == 0)
+        if (local.SeedClinicsFile is { Length: > 0 } seed)
         {
             var root = AzuriteLauncher.FindRepositoryRoot();
             var path = Path.IsPathRooted(seed) || root is null ? seed : Path.Combine(root, seed);
             if (File.Exists(path))
             {
-                await LoadClinicsAsync(directory, path).ConfigureAwait(false);
-                logger.LogInformation("Loaded the sample clinics from {File}", path);
+                // Loaded into an empty directory, and again whenever the file changed since the kept Azurite data last
+                // loaded it (a pull that adds settings to the sample must not leave the local stack on the old ones).
+                var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(path).ConfigureAwait(false)));
+                var marker = azuriteData is null ? null : Path.Combine(azuriteData, "seeded-clinics.sha256");
+                var empty = (await directory.ListAsync(CancellationToken.None).ConfigureAwait(false)).Count == 0;
+                var changed = marker is not null && (!File.Exists(marker) || await File.ReadAllTextAsync(marker).ConfigureAwait(false) != hash);
+                if (empty || changed)
+                {
+                    await LoadClinicsAsync(directory, path).ConfigureAwait(false);
+                    if (marker is not null)
+                    {
+                        await File.WriteAllTextAsync(marker, hash).ConfigureAwait(false);
+                    }
+
+                    logger.LogInformation("Loaded the clinics from {File}", path);
+                }
             }
         }
     }

@@ -29,6 +29,9 @@ public sealed class LocalHostOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan DailySummaryInterval { get; set; } = TimeSpan.FromMinutes(15);
 
-    /// <summary>Clinics file loaded at start-up when no clinic is configured yet (relative to the repository root).</summary>
+    /// <summary>
+    /// Clinics file loaded at start-up when no clinic is configured yet, or when it changed since the kept Azurite data
+    /// last loaded it (relative to the repository root).
+    /// </summary>
     public string? SeedClinicsFile { get; set; } = "samples/clinics.sample.json";
 }
