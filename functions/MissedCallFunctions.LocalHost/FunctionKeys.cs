@@ -1,5 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
+using MissedCallFunctions.Common;
 using MissedCallFunctions.Http;
 using Microsoft.Extensions.Options;
 
@@ -22,7 +21,7 @@ public sealed class FunctionKeyMiddleware(RequestDelegate next, IOptions<LocalHo
 
         var presented = context.Request.Headers["x-functions-key"].FirstOrDefault() ?? context.Request.Query["code"].FirstOrDefault();
         var admin = path.StartsWithSegments("/api/admin", StringComparison.OrdinalIgnoreCase);
-        var ok = presented is not null && (Matches(presented, options.Value.AdminKey) || (!admin && Matches(presented, options.Value.FunctionKey)));
+        var ok = presented is not null && (SecretTokens.Matches(presented, options.Value.AdminKey) || (!admin && SecretTokens.Matches(presented, options.Value.FunctionKey)));
         if (ok)
         {
             return next(context);
@@ -32,7 +31,4 @@ public sealed class FunctionKeyMiddleware(RequestDelegate next, IOptions<LocalHo
             admin ? "Admin routes need the admin (master) key." : "Pass the function key in the x-functions-key header or the code query parameter.");
         return problem.ExecuteAsync(context);
     }
-
-    private static bool Matches(string presented, string expected)
-        => CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(expected));
 }

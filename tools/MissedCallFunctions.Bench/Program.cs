@@ -22,7 +22,7 @@ if (options.Scenario == "help")
     return 0;
 }
 
-Machine.Print();
+Machine.Print(Machine.BenchAzurite);
 Interrupt.Install();
 var report = new Report();
 await using (var stack = await BenchStack.StartAsync(options))

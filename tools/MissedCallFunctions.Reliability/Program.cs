@@ -22,7 +22,7 @@ if (options.Help)
     return 0;
 }
 
-Machine.Print();
+Machine.Print(Machine.ReliabilityAzurite);
 Console.WriteLine($"size {options.Size}, seed {options.Seed}, scenarios: {string.Join(", ", options.Run)}");
 var report = new RunReport();
 foreach (var name in options.Run)

@@ -139,25 +139,30 @@ public sealed class SimulationRun(SimulationStack stack, ClinicConfig clinic, Si
     private HttpRequestMessage Webhook(LoggedCall call, int index)
     {
         var id = call.CallId ?? string.Create(CultureInfo.InvariantCulture, $"log-{index:D6}-{call.OccurredAt.ToUnixTimeSeconds()}");
-        var json = JsonSerializer.Serialize(new
+        // The schema requires "caller" (null when withheld); "callerName" is left out when unknown.
+        var body = new Dictionary<string, object?>
         {
-            eventId = "evt-" + id,
-            callId = id,
-            clinicNumber = call.ClinicNumber,
-            caller = call.Caller,
-            callerName = call.CallerName,
-            outcome = call.Outcome,
-            ringSeconds = call.RingSeconds,
-            occurredAt = call.OccurredAt,
-        }, new JsonSerializerOptions { DefaultIgnoreCondition = JsonIgnoreCondition.Never });
-        json = json.Replace(",\"callerName\":null", string.Empty, StringComparison.Ordinal);
-        var body = Encoding.UTF8.GetBytes(json);
-        var request = new HttpRequestMessage(HttpMethod.Post, "/api/calls/generic") { Content = new ByteArrayContent(body) };
+            ["eventId"] = "evt-" + id,
+            ["callId"] = id,
+            ["clinicNumber"] = call.ClinicNumber,
+            ["caller"] = call.Caller,
+            ["outcome"] = call.Outcome,
+            ["ringSeconds"] = call.RingSeconds,
+            ["occurredAt"] = call.OccurredAt,
+        };
+        if (call.CallerName is { } name)
+        {
+            body["callerName"] = name;
+        }
+
+        var json = JsonSerializer.Serialize(body);
+        var bytes = Encoding.UTF8.GetBytes(json);
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/calls/generic") { Content = new ByteArrayContent(bytes) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         request.Headers.Add("x-functions-key", SimulationStack.FunctionKey);
         var secret = clinic.Webhooks.GenericHmacSecrets.FirstOrDefault()
                      ?? throw new InvalidOperationException($"Clinic '{clinic.Id}' has no generic webhook secret to sign the replayed calls with.");
-        request.Headers.Add(GenericCallEventProvider.SignatureHeader, GenericCallEventProvider.Sign(secret, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), body));
+        request.Headers.Add(GenericCallEventProvider.SignatureHeader, GenericCallEventProvider.Sign(secret, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), bytes));
         return request;
     }
 

@@ -98,28 +98,8 @@ public static class CalendarFeedTokens
         return Base64Url(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes("calendar-feed:" + clinicId)));
     }
 
-    /// <summary>
-    /// Whether <paramref name="presented"/> equals one of <paramref name="valid"/> (several allow rotation). Every candidate is
-    /// compared, through SHA-256 so lengths do not leak either, and the time taken does not depend on where they differ.
-    /// </summary>
-    public static bool Verify(string? presented, IEnumerable<string?> valid)
-    {
-        ArgumentNullException.ThrowIfNull(valid);
-        var presentedHash = SHA256.HashData(Encoding.UTF8.GetBytes(presented ?? string.Empty));
-        var match = false;
-        foreach (var candidate in valid)
-        {
-            if (string.IsNullOrEmpty(candidate))
-            {
-                continue;
-            }
-
-            var equal = CryptographicOperations.FixedTimeEquals(presentedHash, SHA256.HashData(Encoding.UTF8.GetBytes(candidate)));
-            match |= equal;
-        }
-
-        return match && !string.IsNullOrEmpty(presented);
-    }
+    /// <summary>Whether <paramref name="presented"/> is one of the clinic's calendar tokens (see <see cref="Common.SecretTokens"/>).</summary>
+    public static bool Verify(string? presented, IEnumerable<string?> valid) => Common.SecretTokens.Matches(presented, valid);
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

@@ -208,7 +208,7 @@ public sealed class StaffHttpHandler(
     {
         var clinic = await clinics.GetAsync(clinicId, cancellationToken).ConfigureAwait(false);
         var presented = request.Headers[TokenHeader].FirstOrDefault() ?? request.Query["token"].FirstOrDefault();
-        if (clinic is null || presented is null || !clinic.StaffAccessTokens.Any(t => FixedEquals(t, presented)))
+        if (clinic is null || presented is null || !SecretTokens.Matches(presented, clinic.StaffAccessTokens))
         {
             // Same answer for an unknown clinic and a wrong token: nothing to learn by probing.
             return HttpProblems.Problem(401, "Clinic token required", $"Pass this clinic's staff token in the {TokenHeader} header.");
@@ -216,8 +216,6 @@ public sealed class StaffHttpHandler(
 
         return null;
     }
-
-    private static bool FixedEquals(string a, string b) => CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
 
     private static string? Caller(string value) => PhoneNumberTools.IsValidE164(value) ? value : null;
 

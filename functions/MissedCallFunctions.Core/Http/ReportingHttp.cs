@@ -2,7 +2,7 @@ using System.Buffers.Text;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using MissedCallFunctions.Bookings;
+using MissedCallFunctions.Common;
 using MissedCallFunctions.Clinics;
 using MissedCallFunctions.Recovery;
 using MissedCallFunctions.Reporting;
@@ -23,7 +23,7 @@ public sealed class ReportHttpHandler(IClinicDirectory clinics, ClinicReports re
     {
         var clinic = await clinics.GetAsync(clinicId, cancellationToken).ConfigureAwait(false);
         var presented = request.Headers[StaffHttpHandler.TokenHeader].FirstOrDefault();
-        if (clinic is null || !CalendarFeedTokens.Verify(presented, clinic.StaffAccessTokens.Concat(clinic.DashboardTokens)))
+        if (clinic is null || !SecretTokens.Matches(presented, clinic.StaffAccessTokens.Concat(clinic.DashboardTokens)))
         {
             return HttpProblems.Problem(401, "Clinic token required", $"Pass this clinic's staff or dashboard token in the {StaffHttpHandler.TokenHeader} header.");
         }
@@ -160,7 +160,7 @@ public sealed class DashboardHttpHandler(
     private async Task<ClinicConfig?> AuthorizeAsync(string? presented, string clinicId, CancellationToken cancellationToken)
     {
         var clinic = await clinics.GetAsync(clinicId, cancellationToken).ConfigureAwait(false);
-        return clinic is not null && CalendarFeedTokens.Verify(presented, clinic.DashboardTokens) ? clinic : null;
+        return clinic is not null && SecretTokens.Matches(presented, clinic.DashboardTokens) ? clinic : null;
     }
 
     /// <summary>Static content with headers that keep the token-bearing page out of caches, referrers and frames.</summary>

@@ -299,8 +299,8 @@ public static class TwilioSandboxEndpoints
             return "The Basic credentials are not user:password.";
         }
 
-        var userOk = FixedTimeEquals(decoded[..colon], options.TwilioAccountSid);
-        var passwordOk = FixedTimeEquals(decoded[(colon + 1)..], options.TwilioAuthToken);
+        var userOk = MissedCallFunctions.Common.SecretTokens.Matches(decoded[..colon], options.TwilioAccountSid);
+        var passwordOk = MissedCallFunctions.Common.SecretTokens.Matches(decoded[(colon + 1)..], options.TwilioAuthToken);
         return userOk && passwordOk ? null : "The account SID or auth token is wrong.";
     }
 
@@ -362,9 +362,6 @@ public static class TwilioSandboxEndpoints
 
     private static bool IsE164(string value) =>
         value.Length is >= 8 and <= 16 && value[0] == '+' && value[1] is >= '1' and <= '9' && value.AsSpan(1).IndexOfAnyExceptInRange('0', '9') < 0;
-
-    private static bool FixedTimeEquals(string presented, string expected)
-        => CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
 
     private static async Task<bool> HangAsync(SmsSandbox sandbox, DateTimeOffset until, CancellationToken aborted)
     {

@@ -30,51 +30,6 @@ public sealed class TextLog : IDisposable
     public void Dispose() => _sandbox.MessageSent -= OnSent;
 }
 
-/// <summary>Latency samples in milliseconds.</summary>
-public sealed class Samples
-{
-    private readonly List<double> _values = [];
-    private readonly Lock _gate = new();
-
-    public void Add(double ms)
-    {
-        lock (_gate)
-        {
-            _values.Add(ms);
-        }
-    }
-
-    public int Count
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _values.Count;
-            }
-        }
-    }
-
-    public double Percentile(double p)
-    {
-        double[] sorted;
-        lock (_gate)
-        {
-            sorted = [.. _values];
-        }
-
-        if (sorted.Length == 0)
-        {
-            return double.NaN;
-        }
-
-        Array.Sort(sorted);
-        var rank = (int)Math.Ceiling(p / 100.0 * sorted.Length);
-        return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
-    }
-
-    public double Max => Percentile(100);
-}
 
 /// <summary>A webhook delivery as a provider makes it: send, and on a 5xx or no answer try again a little later.</summary>
 public static class Delivery

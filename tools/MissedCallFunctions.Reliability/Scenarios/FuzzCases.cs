@@ -480,9 +480,7 @@ public static partial class FuzzScenario
 
     private static HttpRequestMessage WithChunkedBody(HttpRequestMessage request, int size)
     {
-        var content = new StreamContent(new NonSeekableStream(new MemoryStream(Encoding.ASCII.GetBytes("{\"pad\":\"" + new string('c', size) + "\"}"))));
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        request.Content = content;
+        request.Content = new UnknownLengthContent(Encoding.ASCII.GetBytes("{\"pad\":\"" + new string('c', size) + "\"}"), "application/json");
         request.Headers.TransferEncodingChunked = true;
         return request;
     }
@@ -574,39 +572,23 @@ public static partial class FuzzScenario
         return header + "." + claims + "." + signature;
     }
 
-    /// <summary>Hides the length so HttpClient sends the body chunked.</summary>
-    private sealed class NonSeekableStream(Stream inner) : Stream
+    /// <summary>A body that does not say its length, so HttpClient sends it chunked (as a streaming sender would).</summary>
+    private sealed class UnknownLengthContent : HttpContent
     {
-        public override bool CanRead => true;
+        private readonly byte[] _body;
 
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override void Flush()
+        public UnknownLengthContent(byte[] body, string contentType)
         {
+            _body = body;
+            Headers.ContentType = new MediaTypeHeaderValue(contentType);
         }
 
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => stream.WriteAsync(_body).AsTask();
 
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
+        protected override bool TryComputeLength(out long length)
         {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
+            length = 0;
+            return false;
         }
     }
 }

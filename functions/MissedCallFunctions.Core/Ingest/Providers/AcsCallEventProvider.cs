@@ -206,7 +206,7 @@ public sealed class AcsCallEventProvider : ICallEventProvider
             return SignatureCheck.Missing($"no '{TokenQueryParameter}' query parameter");
         }
 
-        return FixedTimeEquals(token, secrets.AcsWebhookToken)
+        return Common.SecretTokens.Matches(token, secrets.AcsWebhookToken)
             ? SignatureCheck.Valid()
             : SignatureCheck.Invalid($"'{TokenQueryParameter}' query parameter does not match");
     }
@@ -535,15 +535,5 @@ public sealed class AcsCallEventProvider : ICallEventProvider
         }
 
         throw new WebhookFormatException($"{where} field '{name}' is not an ISO 8601 date-time.");
-    }
-
-    /// <summary>Constant-time comparison that does not leak the length either (both sides hashed first).</summary>
-    private static bool FixedTimeEquals(string presented, string expected)
-    {
-        Span<byte> left = stackalloc byte[SHA256.HashSizeInBytes];
-        Span<byte> right = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(presented), left);
-        SHA256.HashData(Encoding.UTF8.GetBytes(expected), right);
-        return CryptographicOperations.FixedTimeEquals(left, right);
     }
 }

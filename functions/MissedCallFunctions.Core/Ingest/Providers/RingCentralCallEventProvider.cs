@@ -189,7 +189,7 @@ public sealed class RingCentralCallEventProvider : ICallEventProvider
             return SignatureCheck.Missing($"no {VerificationTokenHeader} header");
         }
 
-        return FixedTimeEquals(presented.Trim(), secrets.RingCentralVerificationToken)
+        return Common.SecretTokens.Matches(presented.Trim(), secrets.RingCentralVerificationToken)
             ? SignatureCheck.Valid()
             : SignatureCheck.Invalid($"{VerificationTokenHeader} does not match");
     }
@@ -358,15 +358,5 @@ public sealed class RingCentralCallEventProvider : ICallEventProvider
         }
 
         throw new WebhookFormatException($"RingCentral '{where}' is not an ISO 8601 date-time.");
-    }
-
-    /// <summary>Constant-time comparison that does not leak the length either (both sides hashed first).</summary>
-    private static bool FixedTimeEquals(string presented, string expected)
-    {
-        Span<byte> left = stackalloc byte[SHA256.HashSizeInBytes];
-        Span<byte> right = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(presented), left);
-        SHA256.HashData(Encoding.UTF8.GetBytes(expected), right);
-        return CryptographicOperations.FixedTimeEquals(left, right);
     }
 }
