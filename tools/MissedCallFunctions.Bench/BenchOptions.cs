@@ -16,7 +16,8 @@ public sealed class BenchOptions
                      concurrency ramp (--levels 1,2,4,8,16,32,64), --seconds S per level (default 15)
           floor      bare ACS-sandbox POST, Storage queue send+receive, table insert, GET /health: p50/p99 each
           memory     --recoveries N (default 10000) recoveries left waiting for a reply: host working set before/after,
-                     Azurite RSS, time to start them all (--concurrency N requests in flight, --rate R paces them)
+                     Azurite RSS, time to start them all (--concurrency N requests in flight, --rate R paces them,
+                     --max-pending N holds the next call while N recoveries are started but not yet texted)
           tablescan  diagnostic: Azurite partition-query and point-read time against table size (--scan-sizes 1000,10000,50000)
           queuescan  diagnostic: Azurite queue send+receive while another queue holds N invisible messages (--scan-sizes)
           report     reporting API: --clinics N (default 50) x --days N (default 365) clinic-local days of missed-call
@@ -67,6 +68,8 @@ public sealed class BenchOptions
     public int Recoveries { get; private set; } = 10_000;
 
     public int Concurrency { get; private set; } = 16;
+
+    public int? MaxPending { get; private set; }
 
     public int[] Levels { get; private set; } = [1, 2, 4, 8, 16, 32, 64];
 
@@ -134,6 +137,7 @@ public sealed class BenchOptions
                 case "--warmup": o.Warmup = Whole(Next(name)); break;
                 case "--loss-window": o.LossWindow = TimeSpan.FromSeconds(Number(Next(name))); break;
                 case "--concurrency": o.Concurrency = Whole(Next(name)); break;
+                case "--max-pending": o.MaxPending = Whole(Next(name)); break;
                 case "--levels": o.Levels = Next(name).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Whole).ToArray(); break;
                 case "--target-ms": o.TargetMs = Number(Next(name)); break;
                 case "--scan-sizes": o.ScanSizes = Next(name).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Whole).ToArray(); break;

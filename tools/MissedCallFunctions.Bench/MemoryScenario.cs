@@ -12,7 +12,11 @@ namespace MissedCallFunctions.Bench;
 public static class MemoryScenario
 {
     /// <param name="rate">Paces the calls (per second) when set; otherwise as fast as <paramref name="concurrency"/> requests allow.</param>
-    public static async Task RunAsync(BenchStack stack, int recoveries, int concurrency, double? rate, Report report)
+    /// <param name="maxPending">
+    /// Admission control: holds the next call while this many recoveries are accepted but have not sent their text-back,
+    /// so the local engine is never pushed past what Azurite serves (overload only adds redeliveries and lease timeouts).
+    /// </param>
+    public static async Task RunAsync(BenchStack stack, int recoveries, int concurrency, double? rate, int? maxPending, Report report)
     {
         var before = await SettledWorkingSetAsync().ConfigureAwait(false);
         var beforeManaged = GC.GetTotalMemory(forceFullCollection: false);
@@ -29,6 +33,8 @@ public static class MemoryScenario
         var start = Stopwatch.GetTimestamp();
         var next = -1;
         var errors = 0;
+        var accepted = 0;
+        var textsBefore = stack.TextsSent;
         var ingest = Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
         {
             int i;
@@ -44,12 +50,22 @@ public static class MemoryScenario
                     }
                 }
 
+                while (maxPending is { } limit && Volatile.Read(ref accepted) - (stack.TextsSent - textsBefore) >= limit && !Interrupt.Requested)
+                {
+                    await Task.Delay(20).ConfigureAwait(false);
+                }
+
                 var attempts = 0;
                 while (true)
                 {
                     var (status, _, _, _) = await stack.PostMissedCallAsync(callers[i], CancellationToken.None).ConfigureAwait(false);
                     if (status == HttpStatusCode.Accepted || ++attempts >= 5)
                     {
+                        if (status == HttpStatusCode.Accepted)
+                        {
+                            Interlocked.Increment(ref accepted);
+                        }
+
                         if (status != HttpStatusCode.Accepted)
                         {
                             Interlocked.Increment(ref errors);
@@ -138,7 +154,7 @@ public static class MemoryScenario
 
         var t = new Table(string.Create(CultureInfo.InvariantCulture, $"memory: {Fmt.Int(recoveries)} recoveries waiting for a reply"), "measurement", "value");
         t.Row("recoveries requested (distinct callers)", Fmt.Int(recoveries));
-        t.Row("ingest: all calls accepted after", string.Create(CultureInfo.InvariantCulture, $"{ingestDone.TotalSeconds:0.0} s ({recoveries / Math.Max(ingestDone.TotalSeconds, 1e-9):0.0} calls/s, at most {concurrency} in flight{(rate is { } pace ? $", paced at {pace:0.##}/s" : ", unpaced")})"));
+        t.Row("ingest: all calls accepted after", string.Create(CultureInfo.InvariantCulture, $"{ingestDone.TotalSeconds:0.0} s ({recoveries / Math.Max(ingestDone.TotalSeconds, 1e-9):0.0} calls/s, at most {concurrency} in flight{(rate is { } pace ? $", paced at {pace:0.##}/s" : ", unpaced")}{(maxPending is { } mp ? $", at most {mp} awaiting their text-back" : string.Empty)})"));
         t.Row("text-backs sent (recovery started and reached its wait)", $"{Fmt.Int(texted)} / {Fmt.Int(recoveries)}{(stalled ? (Interrupt.Requested ? " (interrupted)" : " (stalled: no progress for 120 s)") : string.Empty)}");
         t.Row("time to start them all (first request -> last text-back)", string.Create(CultureInfo.InvariantCulture,
             $"{toLastText.TotalSeconds:0.0} s ({texted / Math.Max(toLastText.TotalSeconds, 1e-9):0.0} recoveries/s)"));

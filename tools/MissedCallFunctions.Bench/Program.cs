@@ -56,7 +56,7 @@ await using (var stack = await BenchStack.StartAsync(options))
             break;
         case "memory":
             await LoadScenarios.WarmUpAsync(stack, options.Warmup, options.Processor);
-            await MemoryScenario.RunAsync(stack, options.Recoveries, options.Concurrency, options.Rate, report);
+            await MemoryScenario.RunAsync(stack, options.Recoveries, options.Concurrency, options.Rate, options.MaxPending, report);
             break;
         case "tablescan":
             await TableScanScenario.RunAsync(stack, options.ScanSizes, report);
