@@ -25,6 +25,9 @@ public sealed partial class CallEventPump(
     private static readonly TimeSpan VisibilityTimeout = TimeSpan.FromSeconds(60);
     private const int Concurrency = 16;
 
+    // Events processed at once across all received messages (one message can carry up to 64).
+    private readonly SemaphoreSlim _inFlight = new(Concurrency, Concurrency);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var queue = storage.Queues.GetQueueClient(options.Value.QueueName);
@@ -57,31 +60,48 @@ public sealed partial class CallEventPump(
             }
 
             idle = TimeSpan.FromMilliseconds(50);
-            await Parallel.ForEachAsync(messages, new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = stoppingToken },
-                (message, ct) => new ValueTask(HandleAsync(queue, poison, message, ct))).ConfigureAwait(false);
+            await Task.WhenAll(messages.Select(message => HandleAsync(queue, poison, message, stoppingToken))).ConfigureAwait(false);
         }
     }
 
+    /// <summary>
+    /// Settles one queue message. A message may carry several events (ingest's group commit): each is processed and
+    /// settled on its own. Impossible events go to the poison queue alone; when some fail transiently, the message is
+    /// rewritten to hold only those and retried with back-off, so the events already handled are not redone.
+    /// </summary>
     internal async Task HandleAsync(QueueClient queue, QueueClient poison, QueueMessage message, CancellationToken cancellationToken)
     {
         try
         {
             if (message.DequeueCount > options.Value.MaxDeliveryCount)
             {
-                await MoveToPoisonAsync(queue, poison, message, "MaxDeliveryCountExceeded",
+                await MoveToPoisonAsync(poison, message, message.Body, "MaxDeliveryCountExceeded",
                     $"Failed {options.Value.MaxDeliveryCount} times.", cancellationToken).ConfigureAwait(false);
+                await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
-            var settlement = await handler.HandleAsync(message.Body, orchestrations, cancellationToken).ConfigureAwait(false);
-            switch (settlement)
+            var events = CallEventSerializer.Split(message.Body);
+            var outcomes = await Task.WhenAll(events.Select(body => HandleEventAsync(poison, message, body, cancellationToken))).ConfigureAwait(false);
+            var failed = events.Where((_, i) => !outcomes[i]).ToList();
+            if (failed.Count == 0)
             {
-                case Settlement.Complete:
-                    await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken).ConfigureAwait(false);
-                    break;
-                case Settlement.DeadLetter dead:
-                    await MoveToPoisonAsync(queue, poison, message, dead.Reason, dead.Description, cancellationToken).ConfigureAwait(false);
-                    break;
+                await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            LogRetry(logger, message.MessageId, message.DequeueCount, failed.Count, events.Count);
+            try
+            {
+                // Back off 1, 2, 4, 8... seconds instead of waiting out the whole visibility timeout.
+                var backoff = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, message.DequeueCount - 1), 30));
+                await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt,
+                    failed.Count == events.Count ? message.Body : CallEventSerializer.Combine(failed),
+                    visibilityTimeout: backoff, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception inner) when (inner is RequestFailedException or HttpRequestException or IOException)
+            {
+                // The visibility timeout brings the whole message back anyway; its handled events are recognised as repeats.
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -90,22 +110,37 @@ public sealed partial class CallEventPump(
         }
         catch (Exception ex)
         {
-            LogRetry(logger, message.MessageId, message.DequeueCount, ex);
-            try
-            {
-                // Back off 1, 2, 4, 8... seconds instead of waiting out the whole visibility timeout.
-                var backoff = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, message.DequeueCount - 1), 30));
-                await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: backoff, cancellationToken: cancellationToken)
-                    .ConfigureAwait(false);
-            }
-            catch (Exception inner) when (inner is RequestFailedException or HttpRequestException or IOException)
-            {
-                // The visibility timeout brings it back anyway.
-            }
+            // Settling failed (storage away): the message reappears after its visibility timeout.
+            LogSettleFailed(logger, message.MessageId, ex.Message);
         }
     }
 
-    private async Task MoveToPoisonAsync(QueueClient queue, QueueClient poison, QueueMessage message, string reason, string description,
+    /// <summary>Processes one event; false when it failed transiently and must be retried.</summary>
+    private async Task<bool> HandleEventAsync(QueueClient poison, QueueMessage message, BinaryData body, CancellationToken cancellationToken)
+    {
+        await _inFlight.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var settlement = await handler.HandleAsync(body, orchestrations, cancellationToken).ConfigureAwait(false);
+            if (settlement is Settlement.DeadLetter dead)
+            {
+                await MoveToPoisonAsync(poison, message, body, dead.Reason, dead.Description, cancellationToken).ConfigureAwait(false);
+            }
+
+            return true;
+        }
+        catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            LogEventFailed(logger, message.MessageId, message.DequeueCount, ex);
+            return false;
+        }
+        finally
+        {
+            _inFlight.Release();
+        }
+    }
+
+    private async Task MoveToPoisonAsync(QueueClient poison, QueueMessage message, BinaryData body, string reason, string description,
         CancellationToken cancellationToken)
     {
         var record = JsonSerializer.Serialize(new
@@ -115,10 +150,9 @@ public sealed partial class CallEventPump(
             messageId = message.MessageId,
             dequeueCount = message.DequeueCount,
             failedAt = time.GetUtcNow(),
-            body = message.Body.ToString(),
+            body = body.ToString(),
         });
         await poison.SendMessageAsync(record, cancellationToken).ConfigureAwait(false);
-        await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken).ConfigureAwait(false);
         LogPoisoned(logger, message.MessageId, reason, description);
     }
 
@@ -137,8 +171,14 @@ public sealed partial class CallEventPump(
     [LoggerMessage(EventId = 3000, Level = LogLevel.Warning, Message = "Call event message {QueueMessageId} moved to the poison queue: {Reason} ({Description})")]
     private static partial void LogPoisoned(ILogger logger, string queueMessageId, string reason, string description);
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Call event message {QueueMessageId} failed on attempt {Attempt}; it will be retried")]
-    private static partial void LogRetry(ILogger logger, string queueMessageId, long attempt, Exception exception);
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Call event message {QueueMessageId}: {Failed} of {Events} events failed on attempt {Attempt}; they will be retried")]
+    private static partial void LogRetry(ILogger logger, string queueMessageId, long attempt, int failed, int events);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "A call event in message {QueueMessageId} failed on attempt {Attempt}")]
+    private static partial void LogEventFailed(ILogger logger, string queueMessageId, long attempt, Exception exception);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Call event message {QueueMessageId} could not be settled, it will reappear: {Error}")]
+    private static partial void LogSettleFailed(ILogger logger, string queueMessageId, string error);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Call-events queue unavailable, retrying: {Error}")]
     private static partial void LogStorageUnavailable(ILogger logger, string error);

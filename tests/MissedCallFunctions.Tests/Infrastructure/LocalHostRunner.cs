@@ -83,12 +83,12 @@ public sealed class LocalHostRunner : IAsyncDisposable
         return new LocalHostRunner(app, address, queueName);
     }
 
-    /// <summary>Messages waiting on the call-events queue (peeked, not consumed).</summary>
+    /// <summary>Events waiting on the call-events queue (peeked, not consumed; one message can carry several).</summary>
     public async Task<int> QueuedCountAsync()
     {
         var queue = Get<StorageClients>().Queues.GetQueueClient(QueueName);
-        var properties = await queue.GetPropertiesAsync();
-        return properties.Value.ApproximateMessagesCount;
+        var peeked = (await queue.PeekMessagesAsync(32)).Value;
+        return peeked.Sum(m => MissedCallFunctions.Ingest.CallEventSerializer.Split(m.Body).Count);
     }
 
     public HttpRequestMessage TwilioCallback(IReadOnlyList<KeyValuePair<string, string>> form, string token = TestData.UkTwilioToken, bool sign = true)
