@@ -191,7 +191,7 @@ public sealed class StorageQueueCallEventPublisher : ICallEventPublisher
     public StorageQueueCallEventPublisher(StorageClients storage, IOptions<CallEventQueueOptions> options)
     {
         _queue = storage.Queues.GetQueueClient(options.Value.QueueName);
-        _batches = new GroupCommit<BinaryData, bool>(SendBatchAsync, MaxEventsPerMessage, maxConcurrentBatches: 4,
+        _batches = new GroupCommit<BinaryData, bool>(SendBatchAsync, MaxEventsPerMessage, maxConcurrentBatches: 1,
             weight: body => body.ToMemory().Length + 1, maxWeight: MaxMessageBytes);
     }
 

@@ -43,7 +43,7 @@ public sealed class TableIngestLedger(StorageClients storage, TimeProvider time)
     internal static readonly TimeSpan StaleClaim = TimeSpan.FromSeconds(60);
 
     private const int MaxBatch = 100;
-    private const int BatchesInFlight = 4;
+    private const int BatchesInFlight = 1;
 
     private readonly ConcurrentDictionary<string, GroupCommit<string, LedgerClaim>> _claims = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, GroupCommit<string, bool>> _marks = new(StringComparer.Ordinal);
