@@ -56,7 +56,10 @@ public static class LocalHostApp
         // The real Durable engine (Azure Storage backend on Azurite) behind a loopback gRPC sidecar.
         var durableOptions = builder.Configuration.GetSection(LocalDurableOptions.Section).Get<LocalDurableOptions>() ?? new LocalDurableOptions();
         var engineLogs = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(durableOptions.EngineLogLevel));
-        var engine = await LocalDurableEngine.StartAsync(builder.Configuration[$"{StorageOptions.Section}:ConnectionString"]!, durableOptions, engineLogs)
+        var durableStorage = string.IsNullOrWhiteSpace(durableOptions.ConnectionString)
+            ? builder.Configuration[$"{StorageOptions.Section}:ConnectionString"]!
+            : durableOptions.ConnectionString;
+        var engine = await LocalDurableEngine.StartAsync(durableStorage, durableOptions, engineLogs)
             .ConfigureAwait(false);
 
         // Registered first so it stops last: the Durable worker and the queue pump stop before the engine and Azurite.

@@ -46,6 +46,7 @@ public sealed class BenchOptions
           --steady-rate R, --steady-seconds S, --burst-rate R, --burst-seconds S   for 'all'
           --with-burst           'all' also runs burst
           --no-floor             do not measure the floor first (it is measured first by default in every scenario)
+          --durable-azurite      run the Durable task hub on a second Azurite process (its own core), not the pipeline's
           --trace-storage        textback/steady/burst: count and time every outgoing HTTP call (Azurite, sandbox) per recovery
           --set Key=Value        extra host configuration, e.g. --set Durable:MaxQueuePollingInterval=00:00:00.100
           --markdown FILE        write the result tables with the machine description to FILE
@@ -105,6 +106,9 @@ public sealed class BenchOptions
 
     public bool TraceStorage { get; private set; }
 
+    /// <summary>Runs the Durable task hub on a second Azurite process (Durable:ConnectionString).</summary>
+    public bool DurableAzurite { get; private set; }
+
     public Dictionary<string, string?> Settings { get; } = new(StringComparer.OrdinalIgnoreCase);
 
     public string? Markdown { get; private set; }
@@ -154,6 +158,7 @@ public sealed class BenchOptions
                 case "--burst-seconds": o.BurstSeconds = Number(Next(name)); break;
                 case "--with-burst": o.WithBurst = true; break;
                 case "--no-floor": o.Floor = false; break;
+                case "--durable-azurite": o.DurableAzurite = true; break;
                 case "--trace-storage": o.TraceStorage = true; break;
                 case "--markdown": o.Markdown = Next(name); break;
                 case "--append": o.Append = true; break;

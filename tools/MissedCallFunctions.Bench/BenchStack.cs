@@ -64,6 +64,19 @@ public sealed class BenchStack : IAsyncDisposable
 
     public AzuriteLauncher Azurite { get; }
 
+    /// <summary>The Durable task hub's own Azurite (--durable-azurite), else null: the task hub shares <see cref="Azurite"/>.</summary>
+    public AzuriteLauncher? DurableAzurite { get; private init; }
+
+    /// <summary>RSS and peak RSS of every Azurite process of the run, added up.</summary>
+    public (long Rss, long Peak) AzuriteRss()
+    {
+        var all = AzuritePids.Select(ProcessRss).ToList();
+        return (all.Sum(r => r.Rss), all.Sum(r => r.Peak));
+    }
+
+    /// <summary>Every Azurite process of the run, for CPU and memory figures.</summary>
+    public int[] AzuritePids => DurableAzurite is null ? [Azurite.ProcessId] : [Azurite.ProcessId, DurableAzurite.ProcessId];
+
     /// <summary>In this run's table prefix, queue name and task hub name.</summary>
     public string RunId { get; }
 
@@ -89,8 +102,15 @@ public sealed class BenchStack : IAsyncDisposable
         var started = Stopwatch.GetTimestamp();
         var azurite = await AzuriteLauncher.StartAsync(dataDirectory: null, preferredPorts: null, log: null).ConfigureAwait(false);
         Interrupt.Track(azurite.ProcessId);
+        AzuriteLauncher? durableAzurite = null;
         try
         {
+            if (options.DurableAzurite)
+            {
+                durableAzurite = await AzuriteLauncher.StartAsync(dataDirectory: null, preferredPorts: null, log: null).ConfigureAwait(false);
+                Interrupt.TrackSecond(durableAzurite.ProcessId);
+            }
+
             var (clinicsFile, reserved) = WriteClinicsFile(options.LadderFirstStep);
             var id = Guid.NewGuid().ToString("N")[..10];
             var queueName = "bench-calls-" + id;
@@ -100,6 +120,7 @@ public sealed class BenchStack : IAsyncDisposable
                 ["Storage:TablePrefix"] = "b" + id,
                 ["CallEvents:QueueName"] = queueName,
                 ["Durable:TaskHub"] = "bench" + id,
+                ["Durable:ConnectionString"] = durableAzurite?.ConnectionString,
                 ["LocalHost:FunctionKey"] = FunctionKey,
                 ["LocalHost:RunDailySummary"] = "false",
                 ["LocalHost:AdminKey"] = "bench-admin-key",
@@ -115,14 +136,19 @@ public sealed class BenchStack : IAsyncDisposable
 
             var (app, address) = await LocalHostApp.StartOnLoopbackAsync(config, builder => builder.Logging.SetMinimumLevel(LogLevel.Warning))
                 .ConfigureAwait(false);
-            var stack = new BenchStack(azurite, app, address, queueName, clinicsFile, reserved, id);
+            var stack = new BenchStack(azurite, app, address, queueName, clinicsFile, reserved, id) { DurableAzurite = durableAzurite };
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Stack up in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s: host {address} (pid {Environment.ProcessId}), Azurite pid {azurite.ProcessId} (queue port {azurite.QueuePort}), processor {(options.Processor ? "on" : "off")}, ladder first step after {options.LadderFirstStep}."));
+                $"Stack up in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s: host {address} (pid {Environment.ProcessId}), Azurite pid {azurite.ProcessId} (queue port {azurite.QueuePort}){(durableAzurite is null ? string.Empty : $", Durable task hub on a second Azurite pid {durableAzurite.ProcessId}")}, processor {(options.Processor ? "on" : "off")}, ladder first step after {options.LadderFirstStep}."));
             return stack;
         }
         catch
         {
             await azurite.DisposeAsync().ConfigureAwait(false);
+            if (durableAzurite is not null)
+            {
+                await durableAzurite.DisposeAsync().ConfigureAwait(false);
+            }
+
             throw;
         }
     }
@@ -330,6 +356,11 @@ public sealed class BenchStack : IAsyncDisposable
         finally
         {
             await Azurite.DisposeAsync().ConfigureAwait(false);
+            if (DurableAzurite is not null)
+            {
+                await DurableAzurite.DisposeAsync().ConfigureAwait(false);
+            }
+
             File.Delete(ClinicsFile);
         }
     }

@@ -7,18 +7,19 @@ namespace MissedCallFunctions.Bench;
 public sealed class CpuMeter
 {
     private const double TicksPerSecond = 100; // USER_HZ on Linux
-    private readonly int _azuritePid;
+    private readonly int[] _azuritePids;
     private readonly long _start;
     private readonly double _host;
     private readonly double _azurite;
     private readonly double _machineBusy;
 
-    public CpuMeter(int azuritePid)
+    /// <param name="azuritePids">Every Azurite process of the run (two with --durable-azurite): reported together.</param>
+    public CpuMeter(params int[] azuritePids)
     {
-        _azuritePid = azuritePid;
+        _azuritePids = azuritePids;
         _start = Stopwatch.GetTimestamp();
         _host = CpuSeconds(Environment.ProcessId);
-        _azurite = CpuSeconds(azuritePid);
+        _azurite = azuritePids.Sum(CpuSeconds);
         _machineBusy = MachineBusySeconds();
     }
 
@@ -39,7 +40,7 @@ public sealed class CpuMeter
             return (double.NaN, double.NaN);
         }
 
-        return ((CpuSeconds(Environment.ProcessId) - _host) / wall * 100, (CpuSeconds(_azuritePid) - _azurite) / wall * 100);
+        return ((CpuSeconds(Environment.ProcessId) - _host) / wall * 100, (_azuritePids.Sum(CpuSeconds) - _azurite) / wall * 100);
     }
 
     /// <summary>Everything else the machine ran meanwhile (other builds, tests), in percent of one core.</summary>

@@ -21,7 +21,7 @@ public static class IngestScenario
         foreach (var level in levels.TakeWhile(_ => !Interrupt.Requested))
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ingest: concurrency {level} for {seconds:0} s..."));
-            var cpu = new CpuMeter(stack.Azurite.ProcessId);
+            var cpu = new CpuMeter(stack.AzuritePids);
             var samples = new Samples();
             var accepted = 0;
             var errors = 0;

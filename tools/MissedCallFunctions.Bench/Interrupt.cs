@@ -12,6 +12,7 @@ public static class Interrupt
     private static readonly CancellationTokenSource Source = new();
     private static readonly List<PosixSignalRegistration> Registrations = [];
     private static int _azuritePid;
+    private static int _secondPid;
 
     public static CancellationToken Token => Source.Token;
 
@@ -28,6 +29,9 @@ public static class Interrupt
     /// <summary>The Azurite child of this run, killed on a second interrupt.</summary>
     public static void Track(int azuritePid) => Volatile.Write(ref _azuritePid, azuritePid);
 
+    /// <summary>A second Azurite (the Durable task hub's), killed with the first.</summary>
+    public static void TrackSecond(int azuritePid) => Volatile.Write(ref _secondPid, azuritePid);
+
     private static void OnSignal(PosixSignalContext context)
     {
         context.Cancel = true;
@@ -38,8 +42,7 @@ public static class Interrupt
             return;
         }
 
-        var pid = Volatile.Read(ref _azuritePid);
-        if (pid > 0)
+        foreach (var pid in new[] { Volatile.Read(ref _azuritePid), Volatile.Read(ref _secondPid) }.Where(p => p > 0))
         {
             try
             {

@@ -63,7 +63,7 @@ public static class LoadScenarios
     {
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {count} missed calls at {rate:0.##}/s (open loop)..."));
         trace?.Start();
-        var cpu = new CpuMeter(stack.Azurite.ProcessId);
+        var cpu = new CpuMeter(stack.AzuritePids);
         var records = new CallRecord[count];
         var inFlight = new Task[count];
         var start = Stopwatch.GetTimestamp();

@@ -20,7 +20,7 @@ public static class MemoryScenario
     {
         var before = await SettledWorkingSetAsync().ConfigureAwait(false);
         var beforeManaged = GC.GetTotalMemory(forceFullCollection: false);
-        var (azuriteBefore, _) = BenchStack.ProcessRss(stack.Azurite.ProcessId);
+        var (azuriteBefore, _) = stack.AzuriteRss();
         Console.WriteLine($"memory: {recoveries} recoveries, {concurrency} ingest requests in flight; host working set {Fmt.MiB(before)}, Azurite RSS {Fmt.MiB(azuriteBefore)}");
 
         var callers = new string[recoveries];
@@ -29,7 +29,7 @@ public static class MemoryScenario
             callers[i] = stack.NewCaller();
         }
 
-        var cpu = new CpuMeter(stack.Azurite.ProcessId);
+        var cpu = new CpuMeter(stack.AzuritePids);
         var start = Stopwatch.GetTimestamp();
         var next = -1;
         var errors = 0;
@@ -135,7 +135,7 @@ public static class MemoryScenario
                 }
 
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {Stopwatch.GetElapsedTime(start).TotalSeconds:0}s: text-backs {count}/{recoveries}, call-events queue ~{backlog}, host working set {Fmt.MiB(BenchStack.WorkingSet())}, Azurite RSS {Fmt.MiB(BenchStack.ProcessRss(stack.Azurite.ProcessId).Rss)}"));
+                    $"  {Stopwatch.GetElapsedTime(start).TotalSeconds:0}s: text-backs {count}/{recoveries}, call-events queue ~{backlog}, host working set {Fmt.MiB(BenchStack.WorkingSet())}, Azurite RSS {Fmt.MiB(stack.AzuriteRss().Rss)}"));
             }
         }
 
@@ -149,7 +149,7 @@ public static class MemoryScenario
         var afterRaw = BenchStack.WorkingSet();
         var afterSettled = await SettledWorkingSetAsync().ConfigureAwait(false);
         var afterManaged = GC.GetTotalMemory(forceFullCollection: false);
-        var (azuriteAfter, azuritePeak) = BenchStack.ProcessRss(stack.Azurite.ProcessId);
+        var (azuriteAfter, azuritePeak) = stack.AzuriteRss();
         var running = await CountRunningAsync(stack).ConfigureAwait(false);
 
         var t = new Table(string.Create(CultureInfo.InvariantCulture, $"memory: {Fmt.Int(recoveries)} recoveries waiting for a reply"), "measurement", "value");

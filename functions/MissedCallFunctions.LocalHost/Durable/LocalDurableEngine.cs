@@ -13,6 +13,13 @@ public sealed class LocalDurableOptions
     /// <summary>Task hub name (letters and digits, 3-45 characters): its queues and tables live in Azurite.</summary>
     public string TaskHub { get; set; } = "missedcalls";
 
+    /// <summary>
+    /// Storage for the task hub when it should not share the pipeline's (<c>Storage:ConnectionString</c>), as
+    /// <c>AzureWebJobsStorage</c> can be its own account in Azure. Locally a second Azurite process gives the engine its
+    /// own event loop, so ingest and the pipeline's tables do not queue behind its polling and history writes.
+    /// </summary>
+    public string? ConnectionString { get; set; }
+
     /// <summary>How often idle queues are polled at most: low keeps text-backs fast on the local stack.</summary>
     public TimeSpan MaxQueuePollingInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
