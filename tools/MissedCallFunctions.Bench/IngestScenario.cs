@@ -14,7 +14,7 @@ public static class IngestScenario
     {
         var t = new Table(string.Create(CultureInfo.InvariantCulture,
                 $"ingest: closed-loop concurrency ramp, {seconds:0} s per level, queue processor {(processor ? "ON" : "OFF")}"),
-            "concurrency", "accepted/s", "p50", "p95", "p99", "max", "errors", "p99 < target", "queue backlog after", "CPU host / Azurite / others");
+            "concurrency", "accepted/s", "p50", "p95", "p99", "max", "errors", "p99 < target", "queue messages after", "CPU host / Azurite / others");
         var textsBefore = stack.TextsSent;
         double bestRate = 0;
         var bestLevel = 0;
@@ -79,11 +79,11 @@ public static class IngestScenario
             : string.Create(CultureInfo.InvariantCulture,
                 $"best sustained rate meeting p99 < {targetMs:0} ms with zero errors: {bestRate:0.0} events/s (concurrency {bestLevel}); target >= 1,000 events/s: {(bestRate >= 1000 ? "met" : "NOT met")}"));
         t.Note(processor
-            ? "The queue processor (and so the Durable recoveries of every accepted call) runs during the ramp, as in real use: it competes for the same cores and the same Azurite. The backlog column is the call-events queue after each level."
-            : "Queue processor OFF: ingest alone (events stay queued).");
+            ? "The queue processor (and so the Durable recoveries of every accepted call) runs during the ramp, as in real use: it competes for the same cores and the same Azurite. The backlog column counts call-events queue messages after each level (one message carries up to 64 events: ingest group commit)."
+            : "Queue processor OFF: ingest alone (events stay queued). The backlog column counts queue messages (one carries up to 64 events: ingest group commit).");
         if (floor is not null)
         {
-            t.Note($"floor this run: GET /health p50 {Fmt.Ms(floor.Health.Percentile(50))}, table insert p50 {Fmt.Ms(floor.Table.Percentile(50))}, queue send+receive p50 {Fmt.Ms(floor.Queue.Percentile(50))} (one ingest = 2 table writes + 1 queue send, plus HTTP).");
+            t.Note($"floor this run: GET /health p50 {Fmt.Ms(floor.Health.Percentile(50))}, table insert p50 {Fmt.Ms(floor.Table.Percentile(50))}, queue send+receive p50 {Fmt.Ms(floor.Queue.Percentile(50))} (one ingest = a ledger claim, a queue send and a ledger mark, each shared with concurrent requests by group commit, plus HTTP).");
         }
 
         t.Note($"CPU column: percent of one core over the level ({Environment.ProcessorCount} cores = {Environment.ProcessorCount * 100}%); the host process includes the bench client.");
