@@ -65,6 +65,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<RecordOptChangeActivity>();
         services.TryAddSingleton<OpenStaffTaskActivity>();
         services.TryAddSingleton<AlertStaffActivity>();
+        services.TryAddSingleton<Staff.TaskLinks>();
         services.TryAddSingleton<RecordTimelineActivity>();
         services.TryAddSingleton<CompleteRecoveryActivity>();
         services.TryAddSingleton<FindSlotsActivity>();

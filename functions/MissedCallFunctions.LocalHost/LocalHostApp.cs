@@ -155,6 +155,11 @@ public static class LocalHostApp
             (HttpRequest request, string clinicId, DashboardHttpHandler dashboard, CancellationToken ct) => dashboard.ReportAsync(request, clinicId, ct));
         app.MapGet("/api/dashboard/{clinicId}/tasks",
             (HttpRequest request, string clinicId, DashboardHttpHandler dashboard, CancellationToken ct) => dashboard.TasksAsync(request, clinicId, ct));
+        app.MapGet("/api/dashboard/{clinicId}/task/{taskId}",
+            (HttpRequest request, string clinicId, string taskId, DashboardHttpHandler dashboard, CancellationToken ct) => dashboard.TaskPageAsync(request, clinicId, taskId, ct));
+        app.MapPost("/api/dashboard/{clinicId}/task/{taskId}/handled",
+            (HttpRequest request, string clinicId, string taskId, DashboardHttpHandler dashboard, IRecoveryOrchestrations durable, CancellationToken ct)
+                => dashboard.TaskHandledAsync(request, clinicId, taskId, durable, ct)).DisableAntiforgery();
         app.MapPost("/api/dashboard/{clinicId}/tasks/{taskId}/handled",
             (HttpRequest request, string clinicId, string taskId, DashboardHttpHandler dashboard, IRecoveryOrchestrations durable, CancellationToken ct)
                 => dashboard.MarkHandledAsync(request, clinicId, taskId, durable, ct));

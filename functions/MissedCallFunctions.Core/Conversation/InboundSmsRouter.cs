@@ -34,7 +34,6 @@ public sealed partial class InboundSmsRouter(
     IStaffTaskStore tasks,
     AlertStaffActivity staffAlerts,
     IOptions<IngestOptions> ingestOptions,
-    IOptions<RecoveryOptions> recoveryOptions,
     TimeProvider time,
     ILogger<InboundSmsRouter> logger)
 {
@@ -186,7 +185,7 @@ public sealed partial class InboundSmsRouter(
                 if (urgent)
                 {
                     await staffAlerts.RunAsync(new StaffAlertRequest(conversationId, clinic.Id, $"urgent-{sms.MessageId}", [StaffRole.Staff, StaffRole.OnCall],
-                        MessageTemplates.StaffAlert, clinicNumber, from, sms.ReceivedAt, TaskLink(task.TaskId), sms.MessageId, sms.ReceivedAt),
+                        MessageTemplates.StaffAlert, clinicNumber, from, sms.ReceivedAt, $"task {task.TaskId}", sms.MessageId, sms.ReceivedAt, task.TaskId),
                         cancellationToken).ConfigureAwait(false);
                     if (!await optOuts.IsOptedOutAsync(clinic.Id, from, cancellationToken).ConfigureAwait(false))
                     {
@@ -242,8 +241,6 @@ public sealed partial class InboundSmsRouter(
         await conversations.SetDeliveryStatusAsync(clinic.Id, sent.To, report.MessageId, status, cancellationToken).ConfigureAwait(false);
     }
 
-    private string TaskLink(string taskId)
-        => string.IsNullOrEmpty(recoveryOptions.Value.TaskLinkBase) ? $"task {taskId}" : $"{recoveryOptions.Value.TaskLinkBase.TrimEnd('/')}/tasks/{taskId}";
 
     private async Task<bool> IsDoneAsync(string key, CancellationToken cancellationToken)
     {

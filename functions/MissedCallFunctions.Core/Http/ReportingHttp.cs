@@ -60,6 +60,7 @@ public sealed class DashboardHttpHandler(
     ICallFactStore facts,
     IStaffTaskStore tasks,
     StaffHttpHandler staff,
+    TaskLinks links,
     TimeProvider time)
 {
     public const string TokenHeader = "X-Dashboard-Token";
@@ -150,6 +151,60 @@ public sealed class DashboardHttpHandler(
         return await staff.ThreadOfAsync(clinicId, caller, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>One task's page, opened from the signed link in a staff alert (no dashboard token involved).</summary>
+    public async Task<IResult> TaskPageAsync(HttpRequest request, string clinicId, string taskId, CancellationToken cancellationToken)
+    {
+        if (await AuthorizeLinkAsync(request, clinicId, taskId, cancellationToken).ConfigureAwait(false) is not { } clinic)
+        {
+            return LinkRefused(request);
+        }
+
+        var task = await tasks.GetAsync(clinicId, taskId, cancellationToken).ConfigureAwait(false);
+        return task is null
+            ? HttpProblems.Problem(404, "Unknown task", "This clinic has no task with that id.")
+            : new SecuredContent(StaffTaskPage.Render(clinic, task, request.QueryString.Value ?? string.Empty, time.GetUtcNow()), "text/html; charset=utf-8", cacheSeconds: 0);
+    }
+
+    /// <summary>The task page's "Handled" button (a plain form post): closes the task, tells its recovery, shows the page again.</summary>
+    public async Task<IResult> TaskHandledAsync(HttpRequest request, string clinicId, string taskId, IRecoveryOrchestrations orchestrations,
+        CancellationToken cancellationToken)
+    {
+        if (await AuthorizeLinkAsync(request, clinicId, taskId, cancellationToken).ConfigureAwait(false) is null)
+        {
+            return LinkRefused(request);
+        }
+
+        string? by = null;
+        if (request.HasFormContentType)
+        {
+            var form = await request.ReadFormAsync(cancellationToken).ConfigureAwait(false);
+            by = form["by"].FirstOrDefault();
+        }
+
+        var result = await staff.HandleTaskAsync(clinicId, taskId, StaffHttpHandler.Actor(new StaffActionBody(by, null)), orchestrations, cancellationToken)
+            .ConfigureAwait(false);
+        // Post/redirect/get: a refresh of the page does not post again.
+        return result is IStatusCodeHttpResult { StatusCode: 404 } ? result : Results.Redirect($"../{Uri.EscapeDataString(taskId)}{request.QueryString.Value}", permanent: false, preserveMethod: false);
+    }
+
+    private async Task<ClinicConfig?> AuthorizeLinkAsync(HttpRequest request, string clinicId, string taskId, CancellationToken cancellationToken)
+    {
+        var clinic = await clinics.GetAsync(clinicId, cancellationToken).ConfigureAwait(false);
+        return clinic is not null && links.Verify(clinic, taskId, request.Query["exp"].FirstOrDefault(), request.Query["sig"].FirstOrDefault()) == TaskLinkCheck.Valid
+            ? clinic
+            : null;
+    }
+
+    private IResult LinkRefused(HttpRequest request)
+    {
+        var expired = long.TryParse(request.Query["exp"].FirstOrDefault(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var exp)
+                      && exp < time.GetUtcNow().ToUnixTimeSeconds();
+        return HttpProblems.Problem(401, expired ? "Task link expired" : "Task link not valid",
+            expired
+                ? "Task links in staff alerts expire. Open the task from the clinic's dashboard instead."
+                : "Open the task with the link from the staff alert, unchanged.");
+    }
+
     private static IResult Refused()
         => HttpProblems.Problem(401, "Dashboard token required", $"Pass this clinic's dashboard token in the {TokenHeader} header.");
 
@@ -178,7 +233,7 @@ public sealed class DashboardHttpHandler(
             headers["Referrer-Policy"] = "no-referrer";
             headers["X-Content-Type-Options"] = "nosniff";
             headers["X-Frame-Options"] = "DENY";
-            headers.ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'";
+            headers.ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
             httpContext.Response.ContentType = contentType;
             httpContext.Response.ContentLength = body.Length;
             await httpContext.Response.Body.WriteAsync(body, httpContext.RequestAborted).ConfigureAwait(false);

@@ -55,7 +55,6 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
 
     private string TaskId => input.InstanceId;
 
-    private string TaskLink => string.IsNullOrEmpty(input.TaskLinkBase) ? $"task {TaskId}" : $"{input.TaskLinkBase.TrimEnd('/')}/tasks/{TaskId}";
 
     public async Task<RecoveryResult> ExecuteAsync()
     {
@@ -436,7 +435,7 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
 
         await context.CallActivityAsync<int>(RecoveryActivityNames.AlertStaff,
             new StaffAlertRequest(input.InstanceId, _clinic.Id, stepKey, roles, template, input.ClinicNumber, input.CallerNumber, input.CallAt,
-                TaskLink, context.NewGuid().ToString(), Now), Retry);
+                $"task {TaskId}", context.NewGuid().ToString(), Now, TaskId), Retry);
     }
 
     private Task<bool> TimelineAsync(string key, string kind, DateTimeOffset at, string detail)

@@ -161,6 +161,8 @@ public sealed class OpenStaffTaskActivity(IStaffTaskStore tasks) : IRecoveryActi
 
 /// <param name="Roles">Which staff contacts get it (staff and on-call for alerts, managers for escalations).</param>
 /// <param name="RepeatabilitySeed">From context.NewGuid(): each contact's repeatability id is derived from it.</param>
+/// <param name="TaskLink">What the alert says when no signed link can be made (e.g. "task {id}").</param>
+/// <param name="TaskId">The task the alert links to; the activity signs the link (the orchestrator holds no secrets).</param>
 public sealed record StaffAlertRequest(
     string InstanceId,
     string ClinicId,
@@ -172,7 +174,8 @@ public sealed record StaffAlertRequest(
     DateTimeOffset CallTime,
     string TaskLink,
     string RepeatabilitySeed,
-    DateTimeOffset FirstSent);
+    DateTimeOffset FirstSent,
+    string? TaskId = null);
 
 /// <summary>Texts staff an alert with only what they need: masked number, time, a link to the task.</summary>
 public sealed class AlertStaffActivity(
@@ -180,6 +183,7 @@ public sealed class AlertStaffActivity(
     ISmsChannelResolver channels,
     ISmsOutbox outbox,
     IRecoveryTimeline timeline,
+    TaskLinks links,
     TimeProvider time) : IRecoveryActivity<StaffAlertRequest, int>
 {
     public async Task<int> RunAsync(StaffAlertRequest request, CancellationToken cancellationToken)
@@ -187,7 +191,12 @@ public sealed class AlertStaffActivity(
         var clinic = await clinics.GetAsync(request.ClinicId, cancellationToken).ConfigureAwait(false)
                      ?? throw new InvalidOperationException($"Clinic '{request.ClinicId}' is not configured.");
         var body = MessageTemplates.RenderNamed(clinic, request.TemplateName,
-            new TemplateValues { CallerNumber = request.CallerNumber, CallTime = request.CallTime, TaskLink = request.TaskLink });
+            new TemplateValues
+            {
+                CallerNumber = request.CallerNumber,
+                CallTime = request.CallTime,
+                TaskLink = request.TaskId is { } taskId ? links.Describe(clinic, taskId) : request.TaskLink,
+            });
         var channel = channels.For(clinic);
         var sent = 0;
         var contacts = clinic.StaffContacts.Where(c => request.Roles.Contains(c.Role)).ToList();

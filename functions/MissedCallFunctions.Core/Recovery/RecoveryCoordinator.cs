@@ -78,8 +78,14 @@ public sealed class RecoveryOptions
 {
     public const string Section = "Recovery";
 
-    /// <summary>Base URL for task links in staff alerts (the dashboard); empty: alerts name the task id only.</summary>
+    /// <summary>
+    /// Base URL of the host serving the dashboard routes, for signed task links in staff alerts
+    /// (<see cref="Staff.TaskLinks"/>); empty: alerts name the task id only.
+    /// </summary>
     public string TaskLinkBase { get; set; } = string.Empty;
+
+    /// <summary>How long a task link in a staff alert opens its task.</summary>
+    public TimeSpan TaskLinkLifetime { get; set; } = TimeSpan.FromDays(3);
 }
 
 public enum RecoveryStartResult
@@ -98,7 +104,6 @@ public sealed partial class RecoveryCoordinator(
     IRecoveryInbox inbox,
     IClinicDirectory clinics,
     Reporting.ICallFactStore reportFacts,
-    IOptions<RecoveryOptions> options,
     TimeProvider time,
     ILogger<RecoveryCoordinator> logger)
 {
@@ -178,7 +183,7 @@ public sealed partial class RecoveryCoordinator(
         }
 
         await orchestrations.StartAsync(new RecoveryInput(instanceId, clinic.Numbers[0], callerE164, null, $"handback-{now.UtcTicks}", now,
-            clinic.WithoutSecrets(), options.Value.TaskLinkBase, Resume: true), cancellationToken)
+            clinic.WithoutSecrets(), Resume: true), cancellationToken)
             .ConfigureAwait(false);
         return true;
     }
@@ -215,7 +220,6 @@ public sealed partial class RecoveryCoordinator(
         var callAt = (call.ReceivedAt - call.OccurredAt).Duration() < TimeSpan.FromMinutes(5) ? call.OccurredAt : call.ReceivedAt;
         var input = new RecoveryInput(instanceId, call.ClinicNumber, call.CallerNumber, call.CallerName, call.MessageId, callAt,
             clinic.WithoutSecrets(), // secrets stay out of orchestration history
-            options.Value.TaskLinkBase,
             call.KnownPatient);
         if (await orchestrations.StartAsync(input, cancellationToken).ConfigureAwait(false))
         {

@@ -48,7 +48,6 @@ public sealed record InboxItem(string Id, InboxKind Kind, DateTimeOffset At, str
 
 /// <summary>Input of one recovery: everything it needs, so the orchestrator never reads configuration.</summary>
 /// <param name="Clinic">The clinic's configuration at the time of the call, without webhook secrets.</param>
-/// <param name="TaskLinkBase">Base URL for links in staff alerts (e.g. the dashboard), may be empty.</param>
 /// <param name="Resume">Staff handed the conversation back: no text-back, the ladder runs again from now.</param>
 public sealed record RecoveryInput(
     string InstanceId,
@@ -58,7 +57,6 @@ public sealed record RecoveryInput(
     string MissedCallMessageId,
     DateTimeOffset CallAt,
     ClinicConfig Clinic,
-    string TaskLinkBase,
     bool KnownPatient = false,
     bool Resume = false);
 

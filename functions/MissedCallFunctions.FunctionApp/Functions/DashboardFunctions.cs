@@ -56,6 +56,23 @@ public sealed class DashboardFunctions(ReportHttpHandler reports, DashboardHttpH
         CancellationToken cancellationToken)
         => HttpAdapter.RunAsync(request, dashboard.MarkHandledAsync(request, clinicId, taskId, new DurableRecoveryOrchestrations(durable), cancellationToken));
 
+    [Function(nameof(StaffTaskPage))]
+    public Task<IActionResult> StaffTaskPage(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "dashboard/{clinicId}/task/{taskId}")] HttpRequest request,
+        string clinicId,
+        string taskId,
+        CancellationToken cancellationToken)
+        => HttpAdapter.RunAsync(request, dashboard.TaskPageAsync(request, clinicId, taskId, cancellationToken));
+
+    [Function(nameof(StaffTaskHandled))]
+    public Task<IActionResult> StaffTaskHandled(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "dashboard/{clinicId}/task/{taskId}/handled")] HttpRequest request,
+        string clinicId,
+        string taskId,
+        [DurableClient] DurableTaskClient durable,
+        CancellationToken cancellationToken)
+        => HttpAdapter.RunAsync(request, dashboard.TaskHandledAsync(request, clinicId, taskId, new DurableRecoveryOrchestrations(durable), cancellationToken));
+
     [Function(nameof(DashboardCalls))]
     public Task<IActionResult> DashboardCalls(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "dashboard/{clinicId}/calls")] HttpRequest request,

@@ -13,7 +13,11 @@ public sealed class RecoveryHostFixture : IAsyncLifetime
 {
     public LocalHostRunner Host { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Host = await LocalHostRunner.StartAsync(clinicsFile: FastClinics.File());
+    /// <summary>What staff alerts link to; the tests send the links' path and query to this host.</summary>
+    public const string TaskLinkBase = "https://clinic-host.example";
+
+    public async Task InitializeAsync() => Host = await LocalHostRunner.StartAsync(
+        settings: new Dictionary<string, string?> { ["Recovery:TaskLinkBase"] = TaskLinkBase }, clinicsFile: FastClinics.File());
 
     public async Task DisposeAsync() => await Host.DisposeAsync();
 }
@@ -200,6 +204,65 @@ public sealed class RecoveryEndToEndTests(RecoveryHostFixture fixture) : IClassF
         await TextToAsync(StaffPhone, m => m.Body.Contains(task.TaskId, StringComparison.Ordinal));
         var advice = await TextToAsync(caller, m => m.Body.Contains("999", StringComparison.Ordinal) || m.Body.Contains("111", StringComparison.Ordinal));
         Assert.DoesNotContain("swollen", advice.Body, StringComparison.OrdinalIgnoreCase); // never echo the patient's words
+    }
+
+    [Fact]
+    public async Task StaffAlertLink_OpensOnlyItsTask_HandledFromThePage()
+    {
+        var caller = NewCaller();
+        await MissCallAsync(caller);
+        await TextToAsync(caller);
+        Reply(caller, "my face is really swollen and it hurts");
+        var task = await WaitForAsync(() => TaskForAsync(caller));
+        var alert = await TextToAsync(StaffPhone, m => m.Body.Contains(task.TaskId, StringComparison.Ordinal));
+
+        var link = System.Text.RegularExpressions.Regex.Match(alert.Body, @"https://\S+").Value;
+        Assert.StartsWith($"{RecoveryHostFixture.TaskLinkBase}/api/dashboard/{TestData.UkClinicId}/task/{task.TaskId}?exp=", link, StringComparison.Ordinal);
+        Assert.DoesNotContain("dev-riverside-dashboard-token", alert.Body, StringComparison.Ordinal);
+        var path = new Uri(link).PathAndQuery;
+
+        using (var page = await Host.Http.GetAsync(path))
+        {
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Equal("no-store", page.Headers.CacheControl?.ToString());
+            var html = await page.Content.ReadAsStringAsync();
+            Assert.Contains($"href=\"tel:{caller}\"", html, StringComparison.Ordinal);
+            Assert.Contains("<form method=\"post\"", html, StringComparison.Ordinal);
+        }
+
+        // Tampered, for another task, expired: refused with a problem, never the page.
+        var tampered = path[..^1] + (path[^1] == 'A' ? 'B' : 'A');
+        var otherTask = path.Replace($"/task/{task.TaskId}?", "/task/someone-else?", StringComparison.Ordinal);
+        var expired = new Uri(Host.Get<TaskLinks>().For(TestData.UkClinic, task.TaskId, DateTimeOffset.UtcNow.AddMinutes(-1))!).PathAndQuery;
+        foreach (var refused in new[] { tampered, otherTask, expired, $"/api/dashboard/{TestData.UkClinicId}/task/{task.TaskId}" })
+        {
+            using var response = await Host.Http.GetAsync(refused);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+
+        using var expiredResponse = await Host.Http.GetAsync(expired);
+        Assert.Contains("expired", await expiredResponse.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+
+        var handledPath = path.Replace("?", "/handled?", StringComparison.Ordinal);
+        using (var forged = await Host.Http.PostAsync(tampered.Replace("?", "/handled?", StringComparison.Ordinal), new FormUrlEncodedContent([new("by", "Mallory")])))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
+        }
+
+        Assert.True((await TaskForAsync(caller))!.Open);
+        using (var handled = await Host.Http.PostAsync(handledPath, new FormUrlEncodedContent([new("by", "Sam at the desk")])))
+        {
+            // Post/redirect/get: the client follows the redirect to the task page, now closed.
+            Assert.Equal(HttpStatusCode.OK, handled.StatusCode);
+            var html = await handled.Content.ReadAsStringAsync();
+            Assert.Contains("Handled by Sam at the desk", html, StringComparison.Ordinal);
+            Assert.DoesNotContain("<form", html, StringComparison.Ordinal);
+        }
+
+        var closed = (await TaskForAsync(caller))!;
+        Assert.False(closed.Open);
+        Assert.Equal("Sam at the desk", closed.HandledBy);
     }
 
     [Fact]

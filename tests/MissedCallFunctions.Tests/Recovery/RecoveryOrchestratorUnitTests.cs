@@ -48,7 +48,7 @@ public sealed class RecoveryOrchestratorUnitTests
     }
 
     private static RecoveryInput Input(DateTimeOffset callAt) => new("mc-test", TestData.UkClinicNumber, TestData.UkMobile, "sam jones",
-        "generic:evt-1", callAt, TestData.UkClinic, "https://dash.example/clinic");
+        "generic:evt-1", callAt, TestData.UkClinic);
 
     [Fact]
     public async Task Run_CallAtTenPm_TextBackNowAfterHours_FollowUpDeferredToEightAm()
