@@ -453,6 +453,36 @@ public static partial class FuzzScenario
         yield return new("/api/dashboard/{clinicId}/report", "bad range", 400, () => Dashboard(HttpMethod.Get, Sample.UkClinicId, "/report?days=0", Sample.UkDashboardToken));
         yield return new("/api/dashboard/{clinicId}/tasks/{taskId}/handled", "unknown task", 404,
             () => Dashboard(HttpMethod.Post, Sample.UkClinicId, $"/tasks/no-such-task-{Id()}/handled", Sample.UkDashboardToken, json: "{\"by\":\"Fuzz\"}"));
+        // ---- a staff alert's task link: the signature in its query is the key ----
+        var taskRoutes = new (string Route, HttpMethod Method, string Path)[]
+        {
+            ("/api/dashboard/{clinicId}/task/{taskId}", HttpMethod.Get, $"/task/mc-fuzz-{run}"),
+            ("/api/dashboard/{clinicId}/task/{taskId}/handled", HttpMethod.Post, $"/task/mc-fuzz-{run}/handled"),
+        };
+        foreach (var (route, method, path) in taskRoutes)
+        {
+            HttpRequestMessage Link(string clinicId, string query, string? token = null)
+            {
+                var request = Dashboard(method, clinicId, path + query, token);
+                if (method == HttpMethod.Post)
+                {
+                    request.Content = new FormUrlEncodedContent([new("by", "Fuzz")]);
+                }
+
+                return request;
+            }
+
+            var exp = DateTimeOffset.UtcNow.AddDays(1).ToUnixTimeSeconds();
+            yield return new(route, "no key and no signature", 401, () => Link(Sample.UkClinicId, string.Empty));
+            yield return new(route, "missing auth: the dashboard token instead of a signature", 401, () => Link(Sample.UkClinicId, string.Empty, Sample.UkDashboardToken));
+            yield return new(route, "forged signature", 401, () => Link(Sample.UkClinicId, $"?exp={exp}&sig=AAAAAAAAAAAAAAAAAAAAAA"));
+            yield return new(route, "dashboard token as the signature", 401, () => Link(Sample.UkClinicId, $"?exp={exp}&sig={Uri.EscapeDataString(Sample.UkDashboardToken)}"));
+            yield return new(route, "junk expiry", 401, () => Link(Sample.UkClinicId, "?exp=tomorrow&sig=AAAAAAAAAAAAAAAAAAAAAA"));
+            yield return new(route, "huge expiry and signature", 401, () => Link(Sample.UkClinicId, $"?exp={new string('9', 40)}&sig={new string('A', 5000)}"));
+            yield return new(route, "unknown clinic", 401, () => Link("no-such-clinic", $"?exp={exp}&sig=AAAAAAAAAAAAAAAAAAAAAA"));
+            yield return new(route, "DELETE", 405, () => new HttpRequestMessage(HttpMethod.Delete, $"/api/dashboard/{Sample.UkClinicId}{path}"));
+        }
+
         yield return new("/api/dashboard/assets/{name}", "unknown file", 404, () => new HttpRequestMessage(HttpMethod.Get, "/api/dashboard/assets/secrets.json"));
         yield return new("/api/dashboard/assets/{name}", "path traversal", 404, () => new HttpRequestMessage(HttpMethod.Get, "/api/dashboard/assets/..%2F..%2Fappsettings.json"));
 
