@@ -73,20 +73,28 @@ public sealed partial class CallEventPump(
     {
         try
         {
+            var events = CallEventSerializer.Split(message.Body);
             if (message.DequeueCount > options.Value.MaxDeliveryCount)
             {
-                await MoveToPoisonAsync(poison, message, message.Body, "MaxDeliveryCountExceeded",
-                    $"Failed {options.Value.MaxDeliveryCount} times.", cancellationToken).ConfigureAwait(false);
+                // One poison record per event: each stays small, and each can be replayed on its own.
+                foreach (var body in events)
+                {
+                    await MoveToPoisonAsync(poison, message, body, "MaxDeliveryCountExceeded",
+                        $"Failed {options.Value.MaxDeliveryCount} times.", cancellationToken).ConfigureAwait(false);
+                }
+
                 await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
-            var events = CallEventSerializer.Split(message.Body);
+            // A message of many events can take longer than its visibility timeout: keep it invisible while working on it.
+            await using var lease = new MessageLease(queue, message, VisibilityTimeout);
             var outcomes = await Task.WhenAll(events.Select(body => HandleEventAsync(poison, message, body, cancellationToken))).ConfigureAwait(false);
+            var popReceipt = await lease.StopAsync().ConfigureAwait(false);
             var failed = events.Where((_, i) => !outcomes[i]).ToList();
             if (failed.Count == 0)
             {
-                await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken).ConfigureAwait(false);
+                await queue.DeleteMessageAsync(message.MessageId, popReceipt, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
@@ -95,7 +103,7 @@ public sealed partial class CallEventPump(
             {
                 // Back off 1, 2, 4, 8... seconds instead of waiting out the whole visibility timeout.
                 var backoff = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, message.DequeueCount - 1), 30));
-                await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt,
+                await queue.UpdateMessageAsync(message.MessageId, popReceipt,
                     failed.Count == events.Count ? message.Body : CallEventSerializer.Combine(failed),
                     visibilityTimeout: backoff, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
@@ -165,6 +173,55 @@ public sealed partial class CallEventPump(
         catch (OperationCanceledException)
         {
             // Stopping.
+        }
+    }
+
+    /// <summary>Renews a received message's invisibility every third of its timeout until stopped; hands back the current pop receipt.</summary>
+    private sealed class MessageLease : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _renewing;
+        private string _popReceipt;
+
+        public MessageLease(QueueClient queue, QueueMessage message, TimeSpan visibility)
+        {
+            _popReceipt = message.PopReceipt;
+            _renewing = RenewAsync(queue, message.MessageId, visibility);
+        }
+
+        private async Task RenewAsync(QueueClient queue, string messageId, TimeSpan visibility)
+        {
+            while (true)
+            {
+                try
+                {
+                    await Task.Delay(visibility / 3, _stop.Token).ConfigureAwait(false);
+                    // Not cancelled once sent: a renewal that landed must hand back its new pop receipt.
+                    var renewed = await queue.UpdateMessageAsync(messageId, _popReceipt, visibilityTimeout: visibility).ConfigureAwait(false);
+                    _popReceipt = renewed.Value.PopReceipt;
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or IOException)
+                {
+                    // Storage away: try again next round; at worst the message reappears and its handled events are repeats.
+                }
+            }
+        }
+
+        public async Task<string> StopAsync()
+        {
+            await _stop.CancelAsync().ConfigureAwait(false);
+            await _renewing.ConfigureAwait(false);
+            return _popReceipt;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await StopAsync().ConfigureAwait(false);
+            _stop.Dispose();
         }
     }
 

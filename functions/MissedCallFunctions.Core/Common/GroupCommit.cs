@@ -17,6 +17,7 @@ public sealed class GroupCommit<TItem, TResult>
     private readonly int _maxItems;
     private readonly int _maxWeight;
     private readonly int _maxWriters;
+    private readonly TimeSpan? _writeTimeout;
     private readonly Queue<Pending> _pending = new();
     private readonly Lock _gate = new();
     private int _writers;
@@ -26,12 +27,14 @@ public sealed class GroupCommit<TItem, TResult>
     /// <param name="maxItems">Most items in one batch (Table transactions take 100, Service Bus and queue messages less).</param>
     /// <param name="maxConcurrentBatches">Batches in flight at once: more lowers latency, fewer makes larger batches.</param>
     /// <param name="weight">An item's size against <paramref name="maxWeight"/> (e.g. its serialized bytes).</param>
+    /// <param name="writeTimeout">Cancels a batch write that takes longer, failing its items, so one hung call cannot stall every later batch.</param>
     public GroupCommit(
         Func<IReadOnlyList<TItem>, CancellationToken, Task<IReadOnlyList<TResult>>> write,
         int maxItems,
         int maxConcurrentBatches,
         Func<TItem, int>? weight = null,
-        int maxWeight = int.MaxValue)
+        int maxWeight = int.MaxValue,
+        TimeSpan? writeTimeout = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxItems, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrentBatches, 1);
@@ -40,6 +43,7 @@ public sealed class GroupCommit<TItem, TResult>
         _maxWriters = maxConcurrentBatches;
         _weight = weight ?? (_ => 0);
         _maxWeight = maxWeight;
+        _writeTimeout = writeTimeout;
     }
 
     /// <summary>Batches written so far (for diagnostics and tests).</summary>
@@ -95,10 +99,11 @@ public sealed class GroupCommit<TItem, TResult>
                 }
             }
 
+            using var timeout = _writeTimeout is { } limit ? new CancellationTokenSource(limit) : null;
             try
             {
                 // The write is not tied to any one caller's cancellation: other callers' items ride in the same batch.
-                var results = await _write(batch.Select(p => p.Item).ToList(), CancellationToken.None).ConfigureAwait(false);
+                var results = await _write(batch.Select(p => p.Item).ToList(), timeout?.Token ?? CancellationToken.None).ConfigureAwait(false);
                 if (results.Count != batch.Count)
                 {
                     throw new InvalidOperationException($"A batch of {batch.Count} items returned {results.Count} results.");

@@ -177,14 +177,21 @@ public sealed class DashboardHttpHandler(
         string? by = null;
         if (request.HasFormContentType)
         {
-            var form = await request.ReadFormAsync(cancellationToken).ConfigureAwait(false);
-            by = form["by"].FirstOrDefault();
+            try
+            {
+                var form = await request.ReadFormAsync(cancellationToken).ConfigureAwait(false);
+                by = form["by"].FirstOrDefault();
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException or BadHttpRequestException)
+            {
+                return HttpProblems.Problem(400, "Malformed form", "Send the page's form as it is (application/x-www-form-urlencoded).");
+            }
         }
 
         var result = await staff.HandleTaskAsync(clinicId, taskId, StaffHttpHandler.Actor(new StaffActionBody(by, null)), orchestrations, cancellationToken)
             .ConfigureAwait(false);
         // Post/redirect/get: a refresh of the page does not post again.
-        return result is IStatusCodeHttpResult { StatusCode: 404 } ? result : Results.Redirect($"../{Uri.EscapeDataString(taskId)}{request.QueryString.Value}", permanent: false, preserveMethod: false);
+        return result is IStatusCodeHttpResult { StatusCode: >= 400 } ? result : Results.Redirect($"../{Uri.EscapeDataString(taskId)}{request.QueryString.Value}", permanent: false, preserveMethod: false);
     }
 
     private async Task<ClinicConfig?> AuthorizeLinkAsync(HttpRequest request, string clinicId, string taskId, CancellationToken cancellationToken)

@@ -126,7 +126,7 @@ public sealed class ServiceBusCallEventPublisher : ICallEventPublisher
     {
         _sender = sender;
         // Concurrent requests share one AMQP send: each event stays its own message (own MessageId for duplicate detection).
-        _batches = new GroupCommit<CallEvent, bool>(SendBatchAsync, maxItems: 100, maxConcurrentBatches: 4);
+        _batches = new GroupCommit<CallEvent, bool>(SendBatchAsync, maxItems: 100, maxConcurrentBatches: 4, writeTimeout: TimeSpan.FromSeconds(20));
     }
 
     public Task PublishAsync(CallEvent callEvent, TimeSpan? visibleAfter, CancellationToken cancellationToken)
@@ -192,7 +192,7 @@ public sealed class StorageQueueCallEventPublisher : ICallEventPublisher
     {
         _queue = storage.Queues.GetQueueClient(options.Value.QueueName);
         _batches = new GroupCommit<BinaryData, bool>(SendBatchAsync, MaxEventsPerMessage, maxConcurrentBatches: 1,
-            weight: body => body.ToMemory().Length + 1, maxWeight: MaxMessageBytes);
+            weight: body => body.ToMemory().Length + 1, maxWeight: MaxMessageBytes, writeTimeout: TimeSpan.FromSeconds(20));
     }
 
     public async Task PublishAsync(CallEvent callEvent, TimeSpan? visibleAfter, CancellationToken cancellationToken)

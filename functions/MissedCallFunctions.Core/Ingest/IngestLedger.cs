@@ -45,68 +45,75 @@ public sealed class TableIngestLedger(StorageClients storage, TimeProvider time)
     private const int MaxBatch = 100;
     private const int BatchesInFlight = 1;
 
-    private readonly ConcurrentDictionary<string, GroupCommit<string, LedgerClaim>> _claims = new(StringComparer.Ordinal);
+    /// <summary>A batch write that takes longer than this fails its requests (503) rather than stalling every later one.</summary>
+    private static readonly TimeSpan BatchTimeout = TimeSpan.FromSeconds(20);
+
+    private readonly ConcurrentDictionary<string, GroupCommit<(string Row, string ClaimId), bool>> _claims = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, GroupCommit<string, bool>> _marks = new(StringComparer.Ordinal);
 
     private TableClient Table => storage.Table(TableNames.IngestLedger);
 
-    public Task<LedgerClaim> ClaimAsync(string messageId, CancellationToken cancellationToken)
-    {
-        var (partition, _) = Keys(messageId);
-        return _claims.GetOrAdd(partition, p => new GroupCommit<string, LedgerClaim>((ids, ct) => ClaimBatchAsync(p, ids, ct), MaxBatch, BatchesInFlight))
-            .SubmitAsync(messageId).WaitAsync(cancellationToken);
-    }
-
-    public Task MarkPublishedAsync(string messageId, CancellationToken cancellationToken)
-    {
-        var (partition, _) = Keys(messageId);
-        return _marks.GetOrAdd(partition, p => new GroupCommit<string, bool>((ids, ct) => MarkBatchAsync(p, ids, ct), MaxBatch, BatchesInFlight))
-            .SubmitAsync(messageId).WaitAsync(cancellationToken);
-    }
-
-    private async Task<IReadOnlyList<LedgerClaim>> ClaimBatchAsync(string partition, IReadOnlyList<string> messageIds, CancellationToken cancellationToken)
-    {
-        var results = new LedgerClaim?[messageIds.Count];
-        var rows = messageIds.Select(id => Keys(id).Row).ToList();
-        // A transaction may not touch a row twice: later copies of an id are decided one at a time, after the first.
-        var first = Enumerable.Range(0, rows.Count).GroupBy(i => rows[i], StringComparer.Ordinal).Select(g => g.First()).ToList();
-        if (first.Count > 1)
-        {
-            var now = time.GetUtcNow();
-            try
-            {
-                await Table.SubmitTransactionAsync(
-                    first.Select(i => new TableTransactionAction(TableTransactionActionType.Add,
-                        new TableEntity(partition, rows[i]) { ["State"] = "claimed", ["ClaimedAt"] = now })),
-                    cancellationToken).ConfigureAwait(false);
-                foreach (var i in first)
-                {
-                    results[i] = LedgerClaim.Claimed;
-                }
-            }
-            catch (RequestFailedException)
-            {
-                // Some event was seen before (409) or the batch was refused: nothing of it was written. Decide each alone.
-            }
-        }
-
-        for (var i = 0; i < results.Length; i++)
-        {
-            results[i] ??= await ClaimOneAsync(messageIds[i], cancellationToken).ConfigureAwait(false);
-        }
-
-        return results.Select(r => r!.Value).ToList();
-    }
-
-    private async Task<LedgerClaim> ClaimOneAsync(string messageId, CancellationToken cancellationToken)
+    public async Task<LedgerClaim> ClaimAsync(string messageId, CancellationToken cancellationToken)
     {
         var (partition, row) = Keys(messageId);
+        var claimId = Guid.NewGuid().ToString("N");
+        var claimed = await _claims.GetOrAdd(partition, p => new GroupCommit<(string Row, string ClaimId), bool>(
+                (items, ct) => ClaimBatchAsync(p, items, ct), MaxBatch, BatchesInFlight, writeTimeout: BatchTimeout))
+            .SubmitAsync((row, claimId)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        // Not settled by the shared transaction (seen before, twice in one batch, or the transaction refused): decide this
+        // one alone, outside the batch writer, so one repeat does not hold up the other claims.
+        return claimed ? LedgerClaim.Claimed : await ClaimOneAsync(partition, row, claimId, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task MarkPublishedAsync(string messageId, CancellationToken cancellationToken)
+    {
+        var (partition, row) = Keys(messageId);
+        var marked = await _marks.GetOrAdd(partition, p => new GroupCommit<string, bool>(
+                (rows, ct) => MarkBatchAsync(p, rows, ct), MaxBatch, BatchesInFlight, writeTimeout: BatchTimeout))
+            .SubmitAsync(row).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!marked)
+        {
+            await Table.UpsertEntityAsync(Published(partition, row), TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>True for each claim the shared transaction wrote; false: decide it alone.</summary>
+    private async Task<IReadOnlyList<bool>> ClaimBatchAsync(string partition, IReadOnlyList<(string Row, string ClaimId)> items, CancellationToken cancellationToken)
+    {
+        var results = new bool[items.Count];
+        // A transaction may not touch a row twice: later copies of an id are decided alone.
+        var first = Enumerable.Range(0, items.Count).GroupBy(i => items[i].Row, StringComparer.Ordinal).Select(g => g.First()).ToList();
+        if (first.Count < 2)
+        {
+            return results;
+        }
+
         var now = time.GetUtcNow();
         try
         {
-            await Table.AddEntityAsync(
-                new TableEntity(partition, row) { ["State"] = "claimed", ["ClaimedAt"] = now },
+            await Table.SubmitTransactionAsync(
+                first.Select(i => new TableTransactionAction(TableTransactionActionType.Add, Claim(partition, items[i].Row, items[i].ClaimId, now))),
                 cancellationToken).ConfigureAwait(false);
+            foreach (var i in first)
+            {
+                results[i] = true;
+            }
+        }
+        catch (RequestFailedException)
+        {
+            // Some event was seen before (409) or the batch was refused: nothing of it was written (or, when a retry of a
+            // committed transaction got the 409, the rows carry our claim ids). Each is decided alone.
+        }
+
+        return results;
+    }
+
+    private async Task<LedgerClaim> ClaimOneAsync(string partition, string row, string claimId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        try
+        {
+            await Table.AddEntityAsync(Claim(partition, row, claimId, now), cancellationToken).ConfigureAwait(false);
             return LedgerClaim.Claimed;
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
@@ -119,13 +126,19 @@ public sealed class TableIngestLedger(StorageClients storage, TimeProvider time)
         if (!existing.HasValue)
         {
             // Released between our insert and our read: try once more.
-            return await ClaimOneAsync(messageId, cancellationToken).ConfigureAwait(false);
+            return await ClaimOneAsync(partition, row, claimId, cancellationToken).ConfigureAwait(false);
         }
 
         var entity = existing.Value!;
         if (entity.GetString("State") == "published")
         {
             return LedgerClaim.AlreadyPublished;
+        }
+
+        if (entity.GetString("ClaimId") == claimId)
+        {
+            // Our own write (a retried request to storage whose first attempt had landed).
+            return LedgerClaim.Claimed;
         }
 
         if (entity.GetDateTimeOffset("ClaimedAt") is { } claimedAt && now - claimedAt < StaleClaim)
@@ -136,6 +149,7 @@ public sealed class TableIngestLedger(StorageClients storage, TimeProvider time)
         try
         {
             entity["ClaimedAt"] = now;
+            entity["ClaimId"] = claimId;
             await Table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
             return LedgerClaim.Claimed;
         }
@@ -145,23 +159,33 @@ public sealed class TableIngestLedger(StorageClients storage, TimeProvider time)
         }
     }
 
-    private async Task<IReadOnlyList<bool>> MarkBatchAsync(string partition, IReadOnlyList<string> messageIds, CancellationToken cancellationToken)
+    /// <summary>True for each mark the shared transaction wrote; false: write it alone.</summary>
+    private async Task<IReadOnlyList<bool>> MarkBatchAsync(string partition, IReadOnlyList<string> rows, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        var rows = messageIds.Select(id => Keys(id).Row).Distinct(StringComparer.Ordinal).ToList();
-        var actions = rows.Select(row => new TableTransactionAction(TableTransactionActionType.UpsertMerge,
-            new TableEntity(partition, row) { ["State"] = "published", ["PublishedAt"] = now })).ToList();
-        if (actions.Count == 1)
+        var distinct = rows.Distinct(StringComparer.Ordinal).ToList();
+        if (distinct.Count < 2)
         {
-            await Table.UpsertEntityAsync((TableEntity)actions[0].Entity, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            await Table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+            return rows.Select(_ => false).ToList();
         }
 
-        return messageIds.Select(_ => true).ToList();
+        try
+        {
+            await Table.SubmitTransactionAsync(
+                distinct.Select(row => new TableTransactionAction(TableTransactionActionType.UpsertMerge, Published(partition, row))),
+                cancellationToken).ConfigureAwait(false);
+            return rows.Select(_ => true).ToList();
+        }
+        catch (RequestFailedException)
+        {
+            return rows.Select(_ => false).ToList();
+        }
     }
+
+    private static TableEntity Claim(string partition, string row, string claimId, DateTimeOffset at)
+        => new(partition, row) { ["State"] = "claimed", ["ClaimedAt"] = at, ["ClaimId"] = claimId };
+
+    private TableEntity Published(string partition, string row)
+        => new(partition, row) { ["State"] = "published", ["PublishedAt"] = time.GetUtcNow() };
 
     public async Task ReleaseAsync(string messageId, CancellationToken cancellationToken)
     {

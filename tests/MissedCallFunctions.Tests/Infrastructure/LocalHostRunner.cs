@@ -83,12 +83,16 @@ public sealed class LocalHostRunner : IAsyncDisposable
         return new LocalHostRunner(app, address, queueName);
     }
 
-    /// <summary>Events waiting on the call-events queue (peeked, not consumed; one message can carry several).</summary>
+    /// <summary>
+    /// Events on the call-events queue: the events of the visible messages (peeked, not consumed; one message can carry
+    /// several), plus one for each message not visible now (e.g. a ringing event held for its ring window).
+    /// </summary>
     public async Task<int> QueuedCountAsync()
     {
         var queue = Get<StorageClients>().Queues.GetQueueClient(QueueName);
+        var messages = (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount;
         var peeked = (await queue.PeekMessagesAsync(32)).Value;
-        return peeked.Sum(m => MissedCallFunctions.Ingest.CallEventSerializer.Split(m.Body).Count);
+        return peeked.Sum(m => MissedCallFunctions.Ingest.CallEventSerializer.Split(m.Body).Count) + Math.Max(0, messages - peeked.Length);
     }
 
     public HttpRequestMessage TwilioCallback(IReadOnlyList<KeyValuePair<string, string>> form, string token = TestData.UkTwilioToken, bool sign = true)

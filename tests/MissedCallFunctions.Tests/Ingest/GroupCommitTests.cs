@@ -46,7 +46,7 @@ public sealed class GroupCommitTests
     }
 
     [Fact]
-    public async Task SubmitAsync_WeightLimit_SplitsBatchesAndNeverExceedsMaxItems()
+    public async Task SubmitAsync_WeightLimit_SplitsBatchesByWeight()
     {
         var sizes = new List<int>();
         var gate = new TaskCompletionSource();
@@ -68,6 +68,52 @@ public sealed class GroupCommitTests
 
         Assert.All(sizes, s => Assert.True(s <= 10, $"batch weighed {s}"));
         Assert.Equal(21 * 3, sizes.Sum());
+    }
+
+    [Fact]
+    public async Task SubmitAsync_ItemLimitAndConcurrentBatches_Respected()
+    {
+        var sizes = new List<int>();
+        var inFlight = 0;
+        var maxInFlight = 0;
+        var commit = new GroupCommit<int, int>(async (items, _) =>
+        {
+            var now = Interlocked.Increment(ref inFlight);
+            lock (sizes)
+            {
+                sizes.Add(items.Count);
+                maxInFlight = Math.Max(maxInFlight, now);
+            }
+
+            await Task.Delay(20);
+            Interlocked.Decrement(ref inFlight);
+            return items.ToList();
+        }, maxItems: 7, maxConcurrentBatches: 3);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 100).Select(commit.SubmitAsync));
+
+        Assert.Equal(Enumerable.Range(0, 100), results);
+        Assert.All(sizes, s => Assert.InRange(s, 1, 7));
+        Assert.InRange(maxInFlight, 2, 3);
+    }
+
+    [Fact]
+    public async Task SubmitAsync_WriteHangs_TimeoutFailsItsItemsAndTheNextBatchStillWrites()
+    {
+        var first = true;
+        var commit = new GroupCommit<int, int>(async (items, ct) =>
+        {
+            if (first)
+            {
+                first = false;
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+
+            return items.ToList();
+        }, maxItems: 10, maxConcurrentBatches: 1, writeTimeout: TimeSpan.FromMilliseconds(200));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => commit.SubmitAsync(1));
+        Assert.Equal(2, await commit.SubmitAsync(2));
     }
 
     [Fact]

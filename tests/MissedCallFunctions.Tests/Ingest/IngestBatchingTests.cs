@@ -97,6 +97,41 @@ public sealed class IngestBatchingTests
     }
 
     [Fact]
+    public async Task Pump_SharedMessageOverItsDeliveryLimit_EachEventPoisonedAlone()
+    {
+        await using var stack = await TestStack.CreateAsync();
+        var storage = stack.Get<StorageClients>();
+        var queue = stack.Queue;
+        var poison = storage.Queues.GetQueueClient(stack.QueueName + "-poison");
+        await queue.CreateIfNotExistsAsync();
+        await poison.CreateIfNotExistsAsync();
+        var ids = Enumerable.Range(0, 3).Select(i => $"over-{i}-{Guid.NewGuid():N}").ToList();
+        await queue.SendMessageAsync(CallEventSerializer.Combine(ids.Select(id => CallEventSerializer.Serialize(Event(id))).ToList()));
+        var max = stack.Get<Microsoft.Extensions.Options.IOptions<CallEventQueueOptions>>().Value.MaxDeliveryCount;
+        Azure.Storage.Queues.Models.QueueMessage message = null!;
+        for (var attempt = 0; attempt <= max; attempt++)
+        {
+            message = (await queue.ReceiveMessageAsync(TimeSpan.FromMinutes(1))).Value;
+            if (attempt < max)
+            {
+                await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: TimeSpan.Zero);
+            }
+        }
+
+        Assert.Equal(max + 1, message.DequeueCount);
+        var pump = Microsoft.Extensions.DependencyInjection.ActivatorUtilities.CreateInstance<MissedCallFunctions.LocalHost.CallEventPump>(
+            stack.Services, NSubstitute.Substitute.For<MissedCallFunctions.Recovery.IRecoveryOrchestrations>());
+
+        await pump.HandleAsync(queue, poison, message, CancellationToken.None);
+
+        var records = (await poison.PeekMessagesAsync(32)).Value.Select(m => JsonDocument.Parse(m.Body.ToString()).RootElement.Clone()).ToList();
+        Assert.Equal(3, records.Count);
+        Assert.All(records, r => Assert.Equal("MaxDeliveryCountExceeded", r.GetProperty("reason").GetString()));
+        Assert.Equal(ids.Order(), records.Select(r => CallEventSerializer.Deserialize(BinaryData.FromString(r.GetProperty("body").GetString()!)).ProviderEventId).Order());
+        Assert.Equal(0, (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount);
+    }
+
+    [Fact]
     public async Task Ingest_FiftyConcurrentWebhooks_AllAcceptedAndEachRecordedOnce()
     {
         await using var host = await LocalHostRunner.StartAsync(runProcessor: true);
@@ -106,14 +141,23 @@ public sealed class IngestBatchingTests
             $$"""{"eventId":"{{id}}","callId":"c-{{id}}","clinicNumber":"{{TestData.UkClinicNumber}}","caller":"{{Caller(100 + i)}}","outcome":"missed","occurredAt":"{{DateTimeOffset.UtcNow:O}}"}"""))));
 
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
+        var callers = Enumerable.Range(0, 50).Select(i => Caller(100 + i)).ToHashSet(StringComparer.Ordinal);
         var audit = host.Get<StorageClients>().Table(TableNames.CallAudit);
         Assert.True(await WaitAsync(async () =>
         {
             var rows = await audit.QueryAsync<TableEntity>(e => e.PartitionKey == TestData.UkClinicId).CollectAsync();
             return ids.All(id => rows.Any(r => r.RowKey == TableKeys.Escape("generic:" + id)));
         }, TimeSpan.FromSeconds(60)), "Not every accepted event was processed.");
-        var texts = host.Sandbox.Messages.Where(m => m.Direction == MissedCallFunctions.LocalHost.SmsSandbox.SandboxDirection.Outbound).GroupBy(m => m.To).ToList();
-        Assert.All(texts, g => Assert.Single(g));
+        IReadOnlyList<IGrouping<string, MissedCallFunctions.LocalHost.SmsSandbox.SandboxMessage>> texts = [];
+        Assert.True(await WaitAsync(() =>
+        {
+            texts = host.Sandbox.Messages.Where(m => m.Direction == MissedCallFunctions.LocalHost.SmsSandbox.SandboxDirection.Outbound && callers.Contains(m.To))
+                .GroupBy(m => m.To).ToList();
+            return Task.FromResult(texts.Count == 50);
+        }, TimeSpan.FromSeconds(60)), $"{texts.Count} of 50 callers got their text-back.");
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.All(host.Sandbox.Messages.Where(m => m.Direction == MissedCallFunctions.LocalHost.SmsSandbox.SandboxDirection.Outbound && callers.Contains(m.To)).GroupBy(m => m.To),
+            g => Assert.Single(g));
     }
 
     private static string Caller(int n) => $"+447400{900000 + n:D6}";

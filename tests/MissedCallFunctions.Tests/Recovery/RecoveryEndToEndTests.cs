@@ -250,6 +250,13 @@ public sealed class RecoveryEndToEndTests(RecoveryHostFixture fixture) : IClassF
             Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
         }
 
+        using (var malformed = new HttpRequestMessage(HttpMethod.Post, handledPath) { Content = new StringContent("--x\r\n", System.Text.Encoding.UTF8) })
+        {
+            malformed.Content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("multipart/form-data");
+            using var refused = await Host.Http.SendAsync(malformed);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        }
+
         Assert.True((await TaskForAsync(caller))!.Open);
         using (var handled = await Host.Http.PostAsync(handledPath, new FormUrlEncodedContent([new("by", "Sam at the desk")])))
         {

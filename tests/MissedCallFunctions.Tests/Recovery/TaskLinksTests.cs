@@ -37,7 +37,7 @@ public sealed class TaskLinksTests
         var (exp, sig) = Parts(Links().For(TestData.UkClinic, "mc-1")!);
 
         Assert.Equal(TaskLinkCheck.Invalid, Links().Verify(TestData.UkClinic, "mc-2", exp, sig));
-        Assert.Equal(TaskLinkCheck.Invalid, Links().Verify(TestData.UsClinic with { Id = TestData.UkClinicId }, "mc-1", exp, sig));
+        Assert.Equal(TaskLinkCheck.Invalid, Links().Verify(TestData.UkClinic with { Id = "another-clinic" }, "mc-1", exp, sig));
         Assert.Equal(TaskLinkCheck.Invalid, Links().Verify(TestData.UkClinic, "mc-1", (long.Parse(exp, System.Globalization.CultureInfo.InvariantCulture) + 86400).ToString(System.Globalization.CultureInfo.InvariantCulture), sig));
         Assert.Equal(TaskLinkCheck.Invalid, Links().Verify(TestData.UkClinic with { DashboardTokens = ["a-new-dashboard-token-000001"] }, "mc-1", exp, sig));
         Assert.Equal(TaskLinkCheck.Invalid, Links().Verify(TestData.UkClinic, "mc-1", null, sig));
