@@ -92,9 +92,9 @@ public sealed class StaffHttpHandler(
             return refusal;
         }
 
-        if (Caller(caller) is not { } e164)
+        if (await CallerAsync(clinicId, caller, cancellationToken).ConfigureAwait(false) is not { } e164)
         {
-            return HttpProblems.Problem(400, "Invalid number", "The caller must be an E.164 number (e.g. +447400123456).");
+            return UnknownCaller();
         }
 
         return await ThreadOfAsync(clinicId, e164, cancellationToken).ConfigureAwait(false);
@@ -121,9 +121,9 @@ public sealed class StaffHttpHandler(
             return refusal;
         }
 
-        if (Caller(caller) is not { } e164)
+        if (await CallerAsync(clinicId, caller, cancellationToken).ConfigureAwait(false) is not { } e164)
         {
-            return HttpProblems.Problem(400, "Invalid number", "The caller must be an E.164 number (e.g. +447400123456).");
+            return UnknownCaller();
         }
 
         var by = Actor(await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false));
@@ -141,9 +141,9 @@ public sealed class StaffHttpHandler(
             return refusal;
         }
 
-        if (Caller(caller) is not { } e164)
+        if (await CallerAsync(clinicId, caller, cancellationToken).ConfigureAwait(false) is not { } e164)
         {
-            return HttpProblems.Problem(400, "Invalid number", "The caller must be an E.164 number (e.g. +447400123456).");
+            return UnknownCaller();
         }
 
         if (await optOuts.IsOptedOutAsync(clinicId, e164, cancellationToken).ConfigureAwait(false))
@@ -165,9 +165,9 @@ public sealed class StaffHttpHandler(
             return refusal;
         }
 
-        if (Caller(caller) is not { } e164)
+        if (await CallerAsync(clinicId, caller, cancellationToken).ConfigureAwait(false) is not { } e164)
         {
-            return HttpProblems.Problem(400, "Invalid number", "The caller must be an E.164 number (e.g. +447400123456).");
+            return UnknownCaller();
         }
 
         var body = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
@@ -217,7 +217,27 @@ public sealed class StaffHttpHandler(
         return null;
     }
 
-    private static string? Caller(string value) => PhoneNumberTools.IsValidE164(value) ? value : null;
+    /// <summary>
+    /// The caller a conversation route names: an E.164 number, or (better) the id of one of this clinic's callback tasks,
+    /// which keeps the patient's number out of URLs and so out of request logs and telemetry.
+    /// </summary>
+    private async Task<string?> CallerAsync(string clinicId, string value, CancellationToken cancellationToken)
+    {
+        if (PhoneNumberTools.IsValidE164(value))
+        {
+            return value;
+        }
+
+        if (value.Length is 0 or > 200)
+        {
+            return null;
+        }
+
+        return (await tasks.GetAsync(clinicId, value, cancellationToken).ConfigureAwait(false))?.CallerNumber;
+    }
+
+    private static IResult UnknownCaller()
+        => HttpProblems.Problem(400, "Unknown caller", "Name the caller by one of this clinic's task ids (GET .../tasks) or an E.164 number (e.g. +447400123456).");
 
     public static string Actor(StaffActionBody? body)
         => string.IsNullOrWhiteSpace(body?.By) ? "staff" : body.By.Length > 60 ? body.By[..60] : body.By;

@@ -367,6 +367,34 @@ public sealed class RecoveryEndToEndTests(RecoveryHostFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task StaffApi_ConversationByTaskId_NoNumberInTheUrl()
+    {
+        var caller = NewCaller();
+        await MissCallAsync(caller);
+        await TextToAsync(caller);
+        Reply(caller, "yes please call me");
+        var task = await WaitForAsync(() => TaskForAsync(caller));
+
+        using (var thread = await Host.Http.SendAsync(Host.Staff(HttpMethod.Get, $"conversations/{task.TaskId}")))
+        {
+            Assert.Equal(HttpStatusCode.OK, thread.StatusCode);
+            var body = await thread.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(caller, body.GetProperty("caller").GetString());
+            Assert.Contains(body.GetProperty("messages").EnumerateArray(), m => m.GetRawText().Contains("yes please call me", StringComparison.Ordinal));
+        }
+
+        using (var reply = await Host.Http.SendAsync(Host.Staff(HttpMethod.Post, $"conversations/{task.TaskId}/reply", new { by = "Sam", text = "Hi, Sam from Riverside: we will call you at 3pm." })))
+        {
+            Assert.Equal(HttpStatusCode.Created, reply.StatusCode);
+        }
+
+        await TextToAsync(caller, m => m.Body.Contains("we will call you at 3pm", StringComparison.Ordinal));
+        using var unknown = await Host.Http.SendAsync(Host.Staff(HttpMethod.Get, "conversations/no-such-task"));
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task StaffManualReply_SentFromTheClinicNumber_AndAutomationStops()
     {
         var caller = NewCaller();
