@@ -154,9 +154,10 @@ public sealed class DashboardHttpHandler(
     /// <summary>One task's page, opened from the signed link in a staff alert (no dashboard token involved).</summary>
     public async Task<IResult> TaskPageAsync(HttpRequest request, string clinicId, string taskId, CancellationToken cancellationToken)
     {
-        if (await AuthorizeLinkAsync(request, clinicId, taskId, cancellationToken).ConfigureAwait(false) is not { } clinic)
+        var (clinic, check) = await AuthorizeLinkAsync(request, clinicId, taskId, cancellationToken).ConfigureAwait(false);
+        if (clinic is null)
         {
-            return LinkRefused(request);
+            return LinkRefused(check);
         }
 
         var task = await tasks.GetAsync(clinicId, taskId, cancellationToken).ConfigureAwait(false);
@@ -169,9 +170,10 @@ public sealed class DashboardHttpHandler(
     public async Task<IResult> TaskHandledAsync(HttpRequest request, string clinicId, string taskId, IRecoveryOrchestrations orchestrations,
         CancellationToken cancellationToken)
     {
-        if (await AuthorizeLinkAsync(request, clinicId, taskId, cancellationToken).ConfigureAwait(false) is null)
+        var (clinic, check) = await AuthorizeLinkAsync(request, clinicId, taskId, cancellationToken).ConfigureAwait(false);
+        if (clinic is null)
         {
-            return LinkRefused(request);
+            return LinkRefused(check);
         }
 
         string? by = null;
@@ -194,23 +196,22 @@ public sealed class DashboardHttpHandler(
         return result is IStatusCodeHttpResult { StatusCode: >= 400 } ? result : Results.Redirect($"../{Uri.EscapeDataString(taskId)}{request.QueryString.Value}", permanent: false, preserveMethod: false);
     }
 
-    private async Task<ClinicConfig?> AuthorizeLinkAsync(HttpRequest request, string clinicId, string taskId, CancellationToken cancellationToken)
+    /// <summary>The clinic when the link's signature is valid and unexpired; the check says why not otherwise.</summary>
+    private async Task<(ClinicConfig? Clinic, TaskLinkCheck Check)> AuthorizeLinkAsync(HttpRequest request, string clinicId, string taskId,
+        CancellationToken cancellationToken)
     {
-        var clinic = await clinics.GetAsync(clinicId, cancellationToken).ConfigureAwait(false);
-        return clinic is not null && links.Verify(clinic, taskId, request.Query["exp"].FirstOrDefault(), request.Query["sig"].FirstOrDefault()) == TaskLinkCheck.Valid
-            ? clinic
-            : null;
+        if (await clinics.GetAsync(clinicId, cancellationToken).ConfigureAwait(false) is not { } clinic)
+        {
+            return (null, TaskLinkCheck.Invalid);
+        }
+
+        var check = links.Verify(clinic, taskId, request.Query["exp"].FirstOrDefault(), request.Query["sig"].FirstOrDefault());
+        return (check == TaskLinkCheck.Valid ? clinic : null, check);
     }
 
-    private IResult LinkRefused(HttpRequest request)
-    {
-        var expired = long.TryParse(request.Query["exp"].FirstOrDefault(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var exp)
-                      && exp < time.GetUtcNow().ToUnixTimeSeconds();
-        return HttpProblems.Problem(401, expired ? "Task link expired" : "Task link not valid",
-            expired
-                ? "Task links in staff alerts expire. Open the task from the clinic's dashboard instead."
-                : "Open the task with the link from the staff alert, unchanged.");
-    }
+    private static IResult LinkRefused(TaskLinkCheck check) => check == TaskLinkCheck.Expired
+        ? HttpProblems.Problem(401, "Task link expired", "Task links in staff alerts expire. Open the task from the clinic's dashboard instead.")
+        : HttpProblems.Problem(401, "Task link not valid", "Open the task with the link from the staff alert, unchanged.");
 
     private static IResult Refused()
         => HttpProblems.Problem(401, "Dashboard token required", $"Pass this clinic's dashboard token in the {TokenHeader} header.");
