@@ -55,7 +55,10 @@ public static class TableNames
         [Clinics, ClinicNumbers, CallAudit, Calls, OptOuts, IngestLedger, Recoveries, RecoveryInbox, Timeline, SmsOutbox, StaffTasks, Conversations, InboundLedger, Contacts, CallFacts, DailySummaries, Bookings.BookingTableNames.Bookings];
 }
 
-/// <summary>Table Storage keys cannot hold '/', '\', '#', '?' or control characters.</summary>
+/// <summary>
+/// Table Storage keys cannot hold '/', '\', '#', '?' or control characters: those become <c>~xx</c>. '~' itself is
+/// escaped too, so <c>a~2fb</c> and <c>a/b</c> never share a key.
+/// </summary>
 public static class TableKeys
 {
     public static string Escape(string value)
@@ -63,7 +66,7 @@ public static class TableKeys
         var needs = false;
         foreach (var c in value)
         {
-            if (IsForbidden(c))
+            if (IsForbidden(c) || c == '~')
             {
                 needs = true;
                 break;

@@ -47,6 +47,21 @@ public sealed class IngestBatchingTests
     }
 
     [Fact]
+    public async Task Ledger_IdsThatOnlyLookEscapedAlike_AreClaimedSeparately()
+    {
+        await using var stack = await TestStack.CreateAsync();
+        var ledger = stack.Get<IIngestLedger>();
+        var stem = Guid.NewGuid().ToString("N");
+
+        // A provider id with a '/' and another that spells its escape literally are different calls.
+        var slash = await ledger.ClaimAsync($"generic:{stem}/1", CancellationToken.None);
+        var lookalike = await ledger.ClaimAsync($"generic:{stem}~2f1", CancellationToken.None);
+
+        Assert.Equal(LedgerClaim.Claimed, slash);
+        Assert.Equal(LedgerClaim.Claimed, lookalike);
+    }
+
+    [Fact]
     public async Task StorageQueuePublisher_ConcurrentEvents_SharedMessagesCarryEveryEventOnce()
     {
         await using var stack = await TestStack.CreateAsync();
