@@ -38,6 +38,24 @@ param ingestPublicBaseUrl string = ''
 @maxLength(2)
 param ingestDefaultRegion string = 'US'
 
+@description('Twilio account SID (AC...) for clinics whose smsChannel is "twilio"; empty = no Twilio channel.')
+param twilioAccountSid string = ''
+
+@secure()
+@description('Twilio auth token, or a Key Vault reference (@Microsoft.KeyVault(SecretUri=...)).')
+param twilioAuthToken string = ''
+
+@description('Twilio API key SID (SK...), used with twilioApiKeySecret instead of the auth token.')
+param twilioApiKeySid string = ''
+
+@secure()
+@description('Twilio API key secret, or a Key Vault reference.')
+param twilioApiKeySecret string = ''
+
+@secure()
+@description('Where Twilio posts delivery reports: https://<host>/api/sms/twilio?code=<function key>; empty = none.')
+param twilioStatusCallbackUrl string = ''
+
 @description('Upper bound on Flex Consumption instances (a cost and blast-radius cap).')
 @minValue(1)
 @maxValue(1000)
@@ -184,6 +202,11 @@ module functionApp 'app/functionapp.bicep' = {
     dashboardPublicBaseUrl: dashboardPublicBaseUrl
     ingestPublicBaseUrl: ingestPublicBaseUrl
     ingestDefaultRegion: ingestDefaultRegion
+    twilioAccountSid: twilioAccountSid
+    twilioAuthToken: twilioAuthToken
+    twilioApiKeySid: twilioApiKeySid
+    twilioApiKeySecret: twilioApiKeySecret
+    twilioStatusCallbackUrl: twilioStatusCallbackUrl
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
   }

@@ -4,7 +4,7 @@
 //
 //   key=$(az functionapp keys list -g <rg> -n <app> --query "functionKeys.eventgrid" -o tsv)
 //   az deployment group create -g <rg> -f infra/subscriptions.bicep \
-//     -p systemTopicName=<topic> functionAppHostName=<host> webhookKey="$key"
+//     -p systemTopicName=<topic> functionAppHostName=<host> webhookKey="$key" [acsWebhookToken="$token"]
 //
 // The key travels only as a secure parameter (not logged, not returned by the deployment) and ends up in
 // the subscription's endpoint URL, which Event Grid stores write-only.
@@ -21,6 +21,10 @@ param functionAppHostName string
 @description('A function (host) key of the app, passed as ?code=. Use a dedicated named key so it can be rotated alone.')
 param webhookKey string
 
+@secure()
+@description('The clinics\' webhooks.acsWebhookToken, passed as &token= on both subscriptions. One subscription serves every clinic on this ACS resource, so those clinics share the token (or all leave it empty).')
+param acsWebhookToken string = ''
+
 @description('Clinic numbers (E.164) whose IncomingCall events the app wants; empty = every number on the resource.')
 param incomingCallNumbers array = []
 
@@ -29,6 +33,8 @@ resource systemTopic 'Microsoft.EventGrid/systemTopics@2022-06-15' existing = {
 }
 
 var baseUrl = 'https://${functionAppHostName}/api'
+// A clinic with webhooks.acsWebhookToken refuses ACS deliveries without it (401), and Event Grid would give up.
+var tokenQuery = empty(acsWebhookToken) ? '' : '&token=${uriComponent(acsWebhookToken)}'
 
 // On endpointUrl below: the linter wants a @secure() parameter passed through untouched, and cannot see that
 // the only secret in these interpolations is webhookKey, which is @secure(). The template holds only the
@@ -46,7 +52,7 @@ resource smsSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@20
       endpointType: 'WebHook'
       properties: {
         #disable-next-line use-secure-value-for-secure-inputs
-        endpointUrl: '${baseUrl}/sms/acs?code=${webhookKey}'
+        endpointUrl: '${baseUrl}/sms/acs?code=${webhookKey}${tokenQuery}'
         maxEventsPerBatch: 1
         preferredBatchSizeInKilobytes: 64
       }
@@ -75,7 +81,7 @@ resource incomingCallSubscription 'Microsoft.EventGrid/systemTopics/eventSubscri
       endpointType: 'WebHook'
       properties: {
         #disable-next-line use-secure-value-for-secure-inputs
-        endpointUrl: '${baseUrl}/calls/acs?code=${webhookKey}'
+        endpointUrl: '${baseUrl}/calls/acs?code=${webhookKey}${tokenQuery}'
         maxEventsPerBatch: 1
         preferredBatchSizeInKilobytes: 64
       }

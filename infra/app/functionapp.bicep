@@ -45,6 +45,24 @@ param ingestPublicBaseUrl string = ''
 @maxLength(2)
 param ingestDefaultRegion string = 'US'
 
+@description('Twilio account SID (AC...) for clinics whose smsChannel is "twilio"; empty = no Twilio channel.')
+param twilioAccountSid string = ''
+
+@secure()
+@description('Twilio auth token, or a Key Vault reference (@Microsoft.KeyVault(SecretUri=...)); or use the API key pair below.')
+param twilioAuthToken string = ''
+
+@description('Twilio API key SID (SK...), used with twilioApiKeySecret instead of the auth token.')
+param twilioApiKeySid string = ''
+
+@secure()
+@description('Twilio API key secret, or a Key Vault reference.')
+param twilioApiKeySecret string = ''
+
+@secure()
+@description('Where Twilio posts delivery reports: https://<host>/api/sms/twilio?code=<function key>; empty = no delivery reports.')
+param twilioStatusCallbackUrl string = ''
+
 @minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 40
@@ -134,10 +152,21 @@ var appBaseUrl = 'https://${functionApp.properties.defaultHostName}'
 // App settings live in their own child resource so they can use the site's generated default host name.
 // Flex Consumption takes the runtime from functionAppConfig: FUNCTIONS_WORKER_RUNTIME and
 // FUNCTIONS_EXTENSION_VERSION must not be set here.
+// Twilio only when an account is given. This resource replaces the whole settings list on every deployment, so
+// secrets belong in these parameters (or Key Vault references in them), never in the portal alone.
+var twilioSettings = empty(twilioAccountSid)
+  ? {}
+  : union(
+      { Twilio__AccountSid: twilioAccountSid },
+      empty(twilioAuthToken) ? {} : { Twilio__AuthToken: twilioAuthToken },
+      empty(twilioApiKeySid) ? {} : { Twilio__ApiKeySid: twilioApiKeySid, Twilio__ApiKeySecret: twilioApiKeySecret },
+      empty(twilioStatusCallbackUrl) ? {} : { Twilio__StatusCallbackUrl: twilioStatusCallbackUrl }
+    )
+
 resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
   parent: functionApp
   name: 'appsettings'
-  properties: {
+  properties: union(twilioSettings, {
     // Functions host + Durable task hub storage, as the managed identity.
     AzureWebJobsStorage__accountName: storageAccountName
     AzureWebJobsStorage__credential: 'managedidentity'
@@ -160,15 +189,18 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     Storage__QueueServiceUri: queueServiceUri
     CallEvents__Transport: 'ServiceBus'
     CallEvents__QueueName: serviceBusQueueName
+    // The Service Bus trigger's %CallEventsQueueName%: the same queue ingest sends to.
+    CallEventsQueueName: serviceBusQueueName
     CallEvents__ServiceBusNamespace: serviceBusFullyQualifiedNamespace
     Acs__Endpoint: 'https://${communicationHostName}'
     Dashboard__PublicBaseUrl: empty(dashboardPublicBaseUrl) ? appBaseUrl : dashboardPublicBaseUrl
     Ingest__PublicBaseUrl: empty(ingestPublicBaseUrl) ? appBaseUrl : ingestPublicBaseUrl
-    Ingest__DefaultRegion: ingestDefaultRegion
+    // The app validates an upper-case ISO code at start-up; "gb" must not stop it from starting.
+    Ingest__DefaultRegion: toUpper(ingestDefaultRegion)
     // Durable task hub (host.json reads %DurableTaskHubName%) and links to tasks in staff alerts.
     DurableTaskHubName: 'missedcalls'
     Recovery__TaskLinkBase: empty(dashboardPublicBaseUrl) ? appBaseUrl : dashboardPublicBaseUrl
-  }
+  })
 }
 
 output id string = functionApp.id

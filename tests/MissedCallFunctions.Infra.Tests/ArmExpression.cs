@@ -133,6 +133,10 @@ internal sealed class ArmExpressionEvaluator
                 return JsonValue.Create(string.Concat(call.Arguments.Select(a => Render(Evaluate(a)))));
             case "tolower":
                 return JsonValue.Create(AsString(Evaluate(call.Arguments.Single())).ToLowerInvariant());
+            case "toupper":
+                return JsonValue.Create(AsString(Evaluate(call.Arguments.Single())).ToUpperInvariant());
+            case "uricomponent":
+                return JsonValue.Create(Uri.EscapeDataString(AsString(Evaluate(call.Arguments.Single()))));
             case "createobject":
                 var created = new JsonObject();
                 for (var i = 0; i < call.Arguments.Count; i += 2)

@@ -69,13 +69,32 @@ public sealed class EventGridTemplateTests(CompiledTemplates templates)
         Assert.Equal(1440, (int)subscription["retryPolicy"]!["eventTimeToLiveInMinutes"]!);
     }
 
-    private JsonNode Subscription(string name, string[] incomingCallNumbers)
+    [Theory]
+    [InlineData("sms-to-functions", "sms")]
+    [InlineData("incoming-call-to-functions", "calls")]
+    public void Subscriptions_AcsWebhookTokenGiven_CarryItEscapedAfterTheKey(string name, string route)
+    {
+        // A clinic with webhooks.acsWebhookToken answers 401 to a delivery without it: both subscriptions must carry it.
+        var subscription = Subscription(name, incomingCallNumbers: [], acsWebhookToken: "tok en&1");
+
+        Assert.Equal($"https://func-prod.azurewebsites.net/api/{route}/acs?code={WebhookKey}&token=tok%20en%261",
+            (string?)subscription["destination"]!["properties"]!["endpointUrl"]);
+    }
+
+    [Fact]
+    public void AcsWebhookTokenParameter_Compiled_IsSecure()
+    {
+        Assert.Equal("securestring", (string?)templates.Subscriptions.Parameters["acsWebhookToken"]!["type"]);
+    }
+
+    private JsonNode Subscription(string name, string[] incomingCallNumbers, string acsWebhookToken = "")
     {
         var evaluator = new ArmExpressionEvaluator(templates.Subscriptions.Root, new Dictionary<string, JsonNode?>
         {
             ["systemTopicName"] = "evgt-prod",
             ["functionAppHostName"] = "func-prod.azurewebsites.net",
             ["webhookKey"] = WebhookKey,
+            ["acsWebhookToken"] = acsWebhookToken,
             ["incomingCallNumbers"] = new JsonArray(incomingCallNumbers.Select(n => (JsonNode?)n).ToArray()),
         });
 

@@ -96,6 +96,7 @@ public sealed class FunctionAppTemplateTests(CompiledTemplates templates)
             ["Storage__QueueServiceUri"] = "https://stprod.queue.core.windows.net",
             ["CallEvents__Transport"] = "ServiceBus",
             ["CallEvents__QueueName"] = "call-events",
+            ["CallEventsQueueName"] = "call-events",
             ["CallEvents__ServiceBusNamespace"] = "sb-prod.servicebus.windows.net",
             ["Acs__Endpoint"] = "https://acs-prod.unitedstates.communication.azure.com",
             ["Dashboard__PublicBaseUrl"] = "https://dashboard.example.org",
@@ -109,14 +110,54 @@ public sealed class FunctionAppTemplateTests(CompiledTemplates templates)
     }
 
     [Fact]
-    public void AppSettings_Compiled_LeaveRuntimeSelectionToFunctionAppConfig()
+    public void AppSettings_Evaluated_LeaveRuntimeSelectionToFunctionAppConfig()
     {
         // Flex Consumption rejects these settings; the runtime comes from functionAppConfig.runtime.
-        var names = Module.SingleResourceOfType("Microsoft.Web/sites/config")["properties"]!.AsObject().Select(p => p.Key).ToList();
+        var names = EvaluatedAppSettings(("twilioAccountSid", "AC" + new string('0', 32)), ("twilioAuthToken", "t")).Keys;
 
         Assert.DoesNotContain("FUNCTIONS_WORKER_RUNTIME", names);
         Assert.DoesNotContain("FUNCTIONS_EXTENSION_VERSION", names);
         Assert.DoesNotContain("WEBSITE_RUN_FROM_PACKAGE", names);
+    }
+
+    [Fact]
+    public void AppSettings_TwilioAccountGiven_CarryItsSettingsFromTheParameters()
+    {
+        var sid = "AC" + new string('1', 32);
+        var settings = EvaluatedAppSettings(("twilioAccountSid", sid), ("twilioAuthToken", "@Microsoft.KeyVault(SecretUri=https://kv/secrets/twilio)"),
+            ("twilioStatusCallbackUrl", "https://calls.example.org/api/sms/twilio?code=k"));
+
+        Assert.Equal(sid, settings["Twilio__AccountSid"]);
+        Assert.Equal("@Microsoft.KeyVault(SecretUri=https://kv/secrets/twilio)", settings["Twilio__AuthToken"]);
+        Assert.Equal("https://calls.example.org/api/sms/twilio?code=k", settings["Twilio__StatusCallbackUrl"]);
+        Assert.DoesNotContain("Twilio__ApiKeySid", settings.Keys);
+    }
+
+    [Fact]
+    public void AppSettings_TwilioApiKeyGiven_CarryTheKeyPairInsteadOfTheToken()
+    {
+        var settings = EvaluatedAppSettings(("twilioAccountSid", "AC" + new string('1', 32)), ("twilioApiKeySid", "SK" + new string('2', 32)),
+            ("twilioApiKeySecret", "secret"));
+
+        Assert.Equal("SK" + new string('2', 32), settings["Twilio__ApiKeySid"]);
+        Assert.Equal("secret", settings["Twilio__ApiKeySecret"]);
+        Assert.DoesNotContain("Twilio__AuthToken", settings.Keys);
+    }
+
+    [Fact]
+    public void TwilioSecretParameters_Compiled_AreSecure()
+    {
+        foreach (var name in new[] { "twilioAuthToken", "twilioApiKeySecret", "twilioStatusCallbackUrl" })
+        {
+            Assert.Equal("securestring", (string?)Module.Parameters[name]!["type"]);
+            Assert.Equal("securestring", (string?)templates.Main.Parameters[name]!["type"]);
+        }
+    }
+
+    [Fact]
+    public void AppSettings_LowerCaseRegion_IsUpperCasedForTheAppsValidation()
+    {
+        Assert.Equal("GB", EvaluatedAppSettings(("ingestDefaultRegion", "gb"))["Ingest__DefaultRegion"]);
     }
 
     [Theory]
@@ -124,12 +165,12 @@ public sealed class FunctionAppTemplateTests(CompiledTemplates templates)
     [InlineData("Ingest__PublicBaseUrl", "ingestPublicBaseUrl")]
     public void AppSettings_EmptyPublicUrl_FallsBackToTheAppsGeneratedHostName(string setting, string parameter)
     {
-        var raw = (string)Module.SingleResourceOfType("Microsoft.Web/sites/config")["properties"]![setting]!;
+        var raw = (string)Module.SingleResourceOfType("Microsoft.Web/sites/config")["properties"]!;
 
         // Bicep inlines the appBaseUrl variable because it depends on a runtime value (the generated host name).
-        Assert.Equal(
-            $"[if(empty(parameters('{parameter}')), format('https://{{0}}', reference(resourceId('Microsoft.Web/sites', parameters('name')), '2024-11-01').defaultHostName), parameters('{parameter}'))]",
-            raw);
+        Assert.Contains(
+            $"'{setting}', if(empty(parameters('{parameter}')), format('https://{{0}}', reference(resourceId('Microsoft.Web/sites', parameters('name')), '2024-11-01').defaultHostName), parameters('{parameter}'))",
+            raw, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -143,14 +184,25 @@ public sealed class FunctionAppTemplateTests(CompiledTemplates templates)
             output);
     }
 
-    private Dictionary<string, string> EvaluatedAppSettings()
+    private Dictionary<string, string> EvaluatedAppSettings(params (string Name, string Value)[] overrides)
     {
         var config = Module.SingleResourceOfType("Microsoft.Web/sites/config");
-        var evaluated = Evaluator().EvaluateValue(config["properties"])!.AsObject();
+        var evaluated = Evaluator(overrides).EvaluateValue(config["properties"])!.AsObject();
         return evaluated.ToDictionary(p => p.Key, p => (string)p.Value!);
     }
 
-    private ArmExpressionEvaluator Evaluator() => new(Module.Root, new Dictionary<string, JsonNode?>
+    private ArmExpressionEvaluator Evaluator(params (string Name, string Value)[] overrides)
+    {
+        var parameters = DefaultParameters();
+        foreach (var (name, value) in overrides)
+        {
+            parameters[name] = value;
+        }
+
+        return new ArmExpressionEvaluator(Module.Root, parameters);
+    }
+
+    internal static Dictionary<string, JsonNode?> DefaultParameters() => new()
     {
         ["name"] = "func-prod",
         ["planName"] = "plan-prod",
@@ -170,5 +222,10 @@ public sealed class FunctionAppTemplateTests(CompiledTemplates templates)
         ["dashboardPublicBaseUrl"] = "https://dashboard.example.org",
         ["ingestPublicBaseUrl"] = "https://calls.example.org",
         ["ingestDefaultRegion"] = "GB",
-    });
+        ["twilioAccountSid"] = "",
+        ["twilioAuthToken"] = "",
+        ["twilioApiKeySid"] = "",
+        ["twilioApiKeySecret"] = "",
+        ["twilioStatusCallbackUrl"] = "",
+    };
 }

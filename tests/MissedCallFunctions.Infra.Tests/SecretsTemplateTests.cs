@@ -78,18 +78,32 @@ public sealed partial class SecretsTemplateTests(CompiledTemplates templates)
     [Fact]
     public void MainTemplate_Outputs_ContainNoSecureValues()
     {
-        Assert.DoesNotContain(templates.Main.Parameters, p => ((string?)p.Value!["type"])?.StartsWith("secure", StringComparison.OrdinalIgnoreCase) == true);
+        // Azure resources use the managed identity; the only secrets are a third-party provider's (Twilio) credentials.
+        var secure = templates.Main.Parameters
+            .Where(p => ((string?)p.Value!["type"])?.StartsWith("secure", StringComparison.OrdinalIgnoreCase) == true)
+            .Select(p => p.Key).Order(StringComparer.Ordinal);
+        Assert.Equal(["twilioApiKeySecret", "twilioAuthToken", "twilioStatusCallbackUrl"], secure);
         foreach (var (_, output) in templates.Main.Outputs)
         {
             Assert.DoesNotContain("secure", (string?)output!["type"], StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("parameters('twilio", (string?)output["value"], StringComparison.OrdinalIgnoreCase);
         }
     }
 
     private IEnumerable<string> AppSettingNames()
     {
-        foreach (var config in templates.Main.AllResourcesOfType("Microsoft.Web/sites/config"))
+        // Evaluated with every optional setting given (a Twilio account), so no name hides behind a condition.
+        var module = templates.Main.Module("functionapp");
+        var parameters = FunctionAppTemplateTests.DefaultParameters();
+        parameters["twilioAccountSid"] = "AC" + new string('0', 32);
+        parameters["twilioAuthToken"] = "t";
+        parameters["twilioApiKeySid"] = "SK" + new string('0', 32);
+        parameters["twilioApiKeySecret"] = "s";
+        parameters["twilioStatusCallbackUrl"] = "https://x/api/sms/twilio";
+        var evaluator = new ArmExpressionEvaluator(module.Root, parameters);
+        foreach (var config in module.AllResourcesOfType("Microsoft.Web/sites/config"))
         {
-            foreach (var (name, _) in config["properties"]!.AsObject())
+            foreach (var (name, _) in evaluator.EvaluateValue(config["properties"])!.AsObject())
             {
                 yield return name;
             }

@@ -12,7 +12,11 @@ namespace MissedCallFunctions.FunctionApp.Functions;
 /// <summary>Thin adapters: the HTTP ingest and the Service Bus processor, over the shared handlers.</summary>
 public sealed class CallEventFunctions(IngestHttpHandler ingest, CallEventMessageHandler processor)
 {
-    public const string QueueName = "call-events";
+    /// <summary>
+    /// The trigger's queue, from the app setting <c>CallEventsQueueName</c> (a flat name, as host binding expressions
+    /// resolve most reliably); the Bicep sets it and <c>CallEvents__QueueName</c>, which ingest sends to, from one value.
+    /// </summary>
+    public const string QueueNameSetting = "%CallEventsQueueName%";
 
     [Function(nameof(IngestCallEvent))]
     public async Task<IActionResult> IngestCallEvent(
@@ -27,7 +31,7 @@ public sealed class CallEventFunctions(IngestHttpHandler ingest, CallEventMessag
 
     [Function(nameof(ProcessCallEvent))]
     public async Task ProcessCallEvent(
-        [ServiceBusTrigger(QueueName, Connection = "ServiceBusConnection", AutoCompleteMessages = false)] ServiceBusReceivedMessage message,
+        [ServiceBusTrigger(QueueNameSetting, Connection = "ServiceBusConnection", AutoCompleteMessages = false)] ServiceBusReceivedMessage message,
         ServiceBusMessageActions actions,
         [DurableClient] DurableTaskClient durable,
         CancellationToken cancellationToken)

@@ -80,7 +80,7 @@ public sealed class FunctionsMetadataTests
     {
         var trigger = Trigger("ProcessCallEvent");
         Assert.Equal("serviceBusTrigger", trigger.GetProperty("type").GetString());
-        Assert.Equal("call-events", trigger.GetProperty("queueName").GetString());
+        Assert.Equal("%CallEventsQueueName%", trigger.GetProperty("queueName").GetString());
         Assert.Equal("ServiceBusConnection", trigger.GetProperty("connection").GetString());
         Assert.False(trigger.GetProperty("autoCompleteMessages").GetBoolean());
         Assert.Equal("One", trigger.GetProperty("cardinality").GetString());
