@@ -139,6 +139,17 @@ public sealed partial class InboundSmsRouter(
         await conversations.AddAsync(new ThreadMessage(clinic.Id, from, sms.MessageId, true, "patient", sms.Text, sms.ReceivedAt), cancellationToken)
             .ConfigureAwait(false);
 
+        // An opt-out goes into the ledger before anything else, live recovery or not: every send checks the ledger just
+        // before it goes out, so a follow-up already on its way, or a recovery that is ending, cannot text after STOP.
+        var classification = ReplyClassifier.Classify(sms.Text);
+        var optsOut = classification.Intent == ReplyIntent.OptOut || classification.AlsoOptOutRule is not null;
+        var wasOptedOut = optsOut && await optOuts.IsOptedOutAsync(clinic.Id, from, cancellationToken).ConfigureAwait(false);
+        if (optsOut)
+        {
+            await optOuts.OptOutAsync(clinic.Id, from, "sms", sms.ReceivedAt, cancellationToken).ConfigureAwait(false);
+            LogOptOut(logger, clinic.Id, PhoneNumberTools.Mask(from));
+        }
+
         if (await recoveries.SignalAsync(clinic.Id, from, new InboxItem(sms.MessageId, InboxKind.Reply, sms.ReceivedAt, sms.Text), orchestrations,
                 cancellationToken).ConfigureAwait(false))
         {
@@ -147,21 +158,18 @@ public sealed partial class InboundSmsRouter(
         }
 
         // No live recovery: the rules that must hold whatever is running (or not).
-        var classification = ReplyClassifier.Classify(sms.Text);
         var conversationId = ConversationIds.For(clinic.Id, from);
         var now = time.GetUtcNow();
+        if (optsOut && !wasOptedOut)
+        {
+            // The one confirmation an opt-out gets (also when it came inside an urgent message).
+            await ReplyAsync(clinic, clinicNumber, from, conversationId, $"optout-{sms.MessageId}",
+                MessageTemplates.RenderNamed(clinic, MessageTemplates.OptOutConfirmation), cancellationToken).ConfigureAwait(false);
+        }
+
         switch (classification.Intent)
         {
             case ReplyIntent.OptOut:
-                var already = await optOuts.IsOptedOutAsync(clinic.Id, from, cancellationToken).ConfigureAwait(false);
-                await optOuts.OptOutAsync(clinic.Id, from, "sms", sms.ReceivedAt, cancellationToken).ConfigureAwait(false);
-                if (!already)
-                {
-                    await ReplyAsync(clinic, clinicNumber, from, conversationId, $"optout-{sms.MessageId}",
-                        MessageTemplates.RenderNamed(clinic, MessageTemplates.OptOutConfirmation), cancellationToken).ConfigureAwait(false);
-                }
-
-                LogOptOut(logger, clinic.Id, PhoneNumberTools.Mask(from));
                 break;
             case ReplyIntent.OptIn:
                 await optOuts.OptInAsync(clinic.Id, from, "sms", sms.ReceivedAt, cancellationToken).ConfigureAwait(false);
@@ -187,7 +195,7 @@ public sealed partial class InboundSmsRouter(
                     await staffAlerts.RunAsync(new StaffAlertRequest(conversationId, clinic.Id, $"urgent-{sms.MessageId}", [StaffRole.Staff, StaffRole.OnCall],
                         MessageTemplates.StaffAlert, clinicNumber, from, sms.ReceivedAt, $"task {task.TaskId}", sms.MessageId, sms.ReceivedAt, task.TaskId),
                         cancellationToken).ConfigureAwait(false);
-                    if (!await optOuts.IsOptedOutAsync(clinic.Id, from, cancellationToken).ConfigureAwait(false))
+                    if (!optsOut && !await optOuts.IsOptedOutAsync(clinic.Id, from, cancellationToken).ConfigureAwait(false))
                     {
                         await ReplyAsync(clinic, clinicNumber, from, conversationId, $"urgent-{sms.MessageId}",
                             MessageTemplates.RenderNamed(clinic, MessageTemplates.UrgentReply), cancellationToken).ConfigureAwait(false);

@@ -265,8 +265,10 @@ public sealed partial class CompleteRecoveryActivity(
         // Replies that reached the inbox while the recovery was ending go to staff, not nowhere. (Later ones find the
         // recovery ended and are routed to staff by the inbound router.)
         var handled = request.HandledInboxIds.ToHashSet(StringComparer.Ordinal);
+        // An opt-out among them is already in the ledger (the inbound router writes it first): nothing for staff to answer.
         var late = (await inbox.ListAsync(request.InstanceId, cancellationToken).ConfigureAwait(false))
-            .Where(i => i.Kind == InboxKind.Reply && !handled.Contains(i.Id)).ToList();
+            .Where(i => i.Kind == InboxKind.Reply && !handled.Contains(i.Id)
+                        && Conversation.ReplyClassifier.Classify(i.Text ?? string.Empty).Intent != Conversation.ReplyIntent.OptOut).ToList();
         if (late.Count > 0)
         {
             await tasks.OpenOrUpdateAsync(new StaffTaskRequest(request.ClinicId, request.InstanceId, request.CallerNumber, null,

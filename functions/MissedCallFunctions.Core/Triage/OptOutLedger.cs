@@ -34,16 +34,44 @@ public sealed class TableOptOutLedger(StorageClients storage) : IOptOutLedger
     public Task OptInAsync(string clinicId, string callerE164, string source, DateTimeOffset at, CancellationToken cancellationToken)
         => SetAsync(clinicId, callerE164, optedOut: false, source, at, cancellationToken);
 
+    /// <summary>
+    /// The newest change wins, whatever order the changes are processed in (webhook retries, out-of-order delivery): a
+    /// START processed after a later STOP must not opt the caller back in.
+    /// </summary>
     private async Task SetAsync(string clinicId, string callerE164, bool optedOut, string source, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        await Table.UpsertEntityAsync(
-            new TableEntity(clinicId, TableKeys.Escape(callerE164))
+        var rowKey = TableKeys.Escape(callerE164);
+        var entity = new TableEntity(clinicId, rowKey)
+        {
+            ["OptedOut"] = optedOut,
+            ["Source"] = source,
+            ["ChangedAt"] = at,
+        };
+        for (var attempt = 0; ; attempt++)
+        {
+            var existing = await Table.GetEntityIfExistsAsync<TableEntity>(clinicId, rowKey, ["OptedOut", "ChangedAt"], cancellationToken)
+                .ConfigureAwait(false);
+            try
             {
-                ["OptedOut"] = optedOut,
-                ["Source"] = source,
-                ["ChangedAt"] = at,
-            },
-            TableUpdateMode.Replace,
-            cancellationToken).ConfigureAwait(false);
+                if (!existing.HasValue)
+                {
+                    await Table.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+
+                var current = existing.Value!;
+                if (current.GetDateTimeOffset("ChangedAt") is { } changedAt && changedAt > at)
+                {
+                    return;
+                }
+
+                await Table.UpdateEntityAsync(entity, current.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 10)
+            {
+                // Another change landed in between: compare with it.
+            }
+        }
     }
 }

@@ -159,6 +159,47 @@ public sealed class RecoveryEndToEndTests(RecoveryHostFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task Stop_RecoveryLiveButNotRunning_LedgerHasTheOptOutBeforeTheRecoveryReadsIt()
+    {
+        var caller = NewCaller();
+        await MissCallAsync(caller);
+        await TextToAsync(caller);
+        var record = await Host.Get<IRecoveryRegistry>().GetAsync(TestData.UkClinicId, caller, CancellationToken.None);
+        var durable = Host.Get<Microsoft.DurableTask.Client.DurableTaskClient>();
+
+        // Suspended, the recovery is live but reads nothing: only the inbound router can have written the ledger.
+        await durable.SuspendInstanceAsync(record!.InstanceId, "test: a recovery busy elsewhere");
+        try
+        {
+            Reply(caller, "STOP");
+            var optOuts = Host.Get<MissedCallFunctions.Triage.IOptOutLedger>();
+            await WaitForAsync(async () => await optOuts.IsOptedOutAsync(TestData.UkClinicId, caller, CancellationToken.None) ? "yes" : null, seconds: 15);
+        }
+        finally
+        {
+            await durable.ResumeInstanceAsync(record.InstanceId, "test done");
+        }
+
+        Assert.Equal(RecoveryOutcome.OptedOut, (await EndedAsync(caller)).Outcome);
+        await TextToAsync(caller, m => m.Body.Contains("opted out", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task UrgentStop_NoLiveRecovery_OptedOutWithOneConfirmationAndStaffAlerted()
+    {
+        var caller = NewCaller();
+
+        Reply(caller, "Stop texting and call me, my face is swollen");
+
+        var task = await WaitForAsync(async () => await TaskForAsync(caller) is { Urgent: true } t ? t : null);
+        await TextToAsync(caller, m => m.Body.Contains("opted out", StringComparison.OrdinalIgnoreCase));
+        await TextToAsync(StaffPhone, m => m.Body.Contains(task.TaskId, StringComparison.Ordinal));
+        Assert.True(await Host.Get<MissedCallFunctions.Triage.IOptOutLedger>().IsOptedOutAsync(TestData.UkClinicId, caller, CancellationToken.None));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Single(TextsTo(caller)); // the confirmation only: no urgent auto-reply after STOP
+    }
+
+    [Fact]
     public async Task RepeatCalls_JoinTheLiveRecovery_NoSecondTextBack_ThreeCallsMarkUrgent()
     {
         var caller = NewCaller();
