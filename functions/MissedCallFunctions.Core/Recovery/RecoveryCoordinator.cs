@@ -134,9 +134,7 @@ public sealed partial class RecoveryCoordinator(
 
             if (existing.Live)
             {
-                // Unknown instance = the other processor has not scheduled it yet: still live. Completed/failed = dead.
-                var live = await orchestrations.IsLiveAsync(existing.InstanceId, cancellationToken).ConfigureAwait(false) ?? true;
-                if (live)
+                if (await IsRunningAsync(existing, orchestrations, cancellationToken).ConfigureAwait(false))
                 {
                     await inbox.AddAsync(existing.InstanceId, new InboxItem(call.MessageId, InboxKind.RepeatCall, call.OccurredAt), cancellationToken)
                         .ConfigureAwait(false);
@@ -169,7 +167,7 @@ public sealed partial class RecoveryCoordinator(
         var existing = await registry.GetAsync(clinicId, callerE164, cancellationToken).ConfigureAwait(false);
         var claimed = existing is null
             ? await registry.TryAddLiveAsync(clinicId, callerE164, instanceId, now, cancellationToken).ConfigureAwait(false)
-            : (!existing.Live || await orchestrations.IsLiveAsync(existing.InstanceId, cancellationToken).ConfigureAwait(false) == false)
+            : !await IsRunningAsync(existing, orchestrations, cancellationToken).ConfigureAwait(false)
               && await registry.TryReplaceAsync(existing, instanceId, now, cancellationToken).ConfigureAwait(false);
         if (!claimed)
         {
@@ -193,12 +191,7 @@ public sealed partial class RecoveryCoordinator(
         CancellationToken cancellationToken)
     {
         var existing = await registry.GetAsync(clinicId, callerE164, cancellationToken).ConfigureAwait(false);
-        if (existing is not { Live: true })
-        {
-            return false;
-        }
-
-        if (await orchestrations.IsLiveAsync(existing.InstanceId, cancellationToken).ConfigureAwait(false) == false)
+        if (existing is null || !await IsRunningAsync(existing, orchestrations, cancellationToken).ConfigureAwait(false))
         {
             return false;
         }
@@ -211,6 +204,36 @@ public sealed partial class RecoveryCoordinator(
         var now = await registry.GetAsync(clinicId, callerE164, cancellationToken).ConfigureAwait(false);
         return now is { Live: true } && now.InstanceId == existing.InstanceId;
     }
+
+    /// <summary>
+    /// Whether the caller's live row still has a recovery behind it. An instance the engine does not know is one the
+    /// other processor has not scheduled yet, but only for <see cref="UnscheduledGrace"/>: after that the row is an orphan
+    /// (its event dead-lettered before scheduling, a purged or moved task hub) and must not swallow the caller's calls and
+    /// replies for ever.
+    /// </summary>
+    private async Task<bool> IsRunningAsync(RecoveryRecord existing, IRecoveryOrchestrations orchestrations, CancellationToken cancellationToken)
+    {
+        if (!existing.Live)
+        {
+            return false;
+        }
+
+        if (await orchestrations.IsLiveAsync(existing.InstanceId, cancellationToken).ConfigureAwait(false) is { } live)
+        {
+            return live;
+        }
+
+        var orphaned = time.GetUtcNow() - existing.StartedAt >= UnscheduledGrace;
+        if (orphaned)
+        {
+            LogOrphaned(logger, existing.InstanceId, existing.ClinicId);
+        }
+
+        return !orphaned;
+    }
+
+    /// <summary>How long a live row may point at an instance the engine does not know (retries of its event included).</summary>
+    public static readonly TimeSpan UnscheduledGrace = TimeSpan.FromMinutes(5);
 
     private async Task ScheduleAsync(MissedCall call, string instanceId, IRecoveryOrchestrations orchestrations, CancellationToken cancellationToken)
     {
@@ -232,4 +255,8 @@ public sealed partial class RecoveryCoordinator(
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Repeat call joined recovery {InstanceId} of clinic {ClinicId}")]
     private static partial void LogJoined(ILogger logger, string instanceId, string clinicId);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning,
+        Message = "Recovery {InstanceId} of clinic {ClinicId} is live in the registry but unknown to the engine: treated as ended")]
+    private static partial void LogOrphaned(ILogger logger, string instanceId, string clinicId);
 }

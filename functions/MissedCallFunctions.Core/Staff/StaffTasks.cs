@@ -65,7 +65,7 @@ public sealed class TableStaffTaskStore(StorageClients storage) : IStaffTaskStor
     {
         for (var attempt = 0; ; attempt++)
         {
-            var existing = await GetAsync(request.ClinicId, request.TaskId, cancellationToken).ConfigureAwait(false);
+            var (existing, etag) = await ReadAsync(request.ClinicId, request.TaskId, cancellationToken).ConfigureAwait(false);
             var task = existing is null
                 ? new StaffTask(request.ClinicId, request.TaskId, request.CallerNumber, request.CallerName, request.Reason, request.Urgent,
                     request.CallCount, request.At, request.DueAt, request.Replies, request.RecoveryInstanceId, true, null, null)
@@ -90,8 +90,9 @@ public sealed class TableStaffTaskStore(StorageClients storage) : IStaffTaskStor
                 }
                 else
                 {
-                    await Table.UpdateEntityAsync(entity, (await Table.GetEntityAsync<TableEntity>(task.ClinicId, TableKeys.Escape(task.TaskId),
-                        ["Open"], cancellationToken).ConfigureAwait(false)).Value.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+                    // The ETag of the row this merge was made from: a concurrent change (another reply, staff marking it
+                    // handled) fails it with 412 and the merge is redone on top of that change.
+                    await Table.UpdateEntityAsync(entity, etag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
                 }
 
                 return task;
@@ -104,10 +105,13 @@ public sealed class TableStaffTaskStore(StorageClients storage) : IStaffTaskStor
     }
 
     public async Task<StaffTask?> GetAsync(string clinicId, string taskId, CancellationToken cancellationToken)
+        => (await ReadAsync(clinicId, taskId, cancellationToken).ConfigureAwait(false)).Task;
+
+    private async Task<(StaffTask? Task, ETag ETag)> ReadAsync(string clinicId, string taskId, CancellationToken cancellationToken)
     {
         var row = await Table.GetEntityIfExistsAsync<TableEntity>(clinicId, TableKeys.Escape(taskId), cancellationToken: cancellationToken)
             .ConfigureAwait(false);
-        return row.HasValue ? FromEntity(row.Value!) : null;
+        return row.HasValue ? (FromEntity(row.Value!), row.Value!.ETag) : (null, default);
     }
 
     public async Task<IReadOnlyList<StaffTask>> ListAsync(string clinicId, bool openOnly, CancellationToken cancellationToken)
@@ -126,20 +130,31 @@ public sealed class TableStaffTaskStore(StorageClients storage) : IStaffTaskStor
 
     public async Task<StaffTask?> MarkHandledAsync(string clinicId, string taskId, string by, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        var existing = await GetAsync(clinicId, taskId, cancellationToken).ConfigureAwait(false);
-        if (existing is null)
+        for (var attempt = 0; ; attempt++)
         {
-            return null;
-        }
+            var (existing, etag) = await ReadAsync(clinicId, taskId, cancellationToken).ConfigureAwait(false);
+            if (existing is null)
+            {
+                return null;
+            }
 
-        if (!existing.Open)
-        {
-            return existing;
-        }
+            if (!existing.Open)
+            {
+                return existing;
+            }
 
-        var handled = existing with { Open = false, HandledAt = at, HandledBy = by };
-        await Table.UpsertEntityAsync(ToEntity(handled), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-        return handled;
+            var handled = existing with { Open = false, HandledAt = at, HandledBy = by };
+            try
+            {
+                // Conditional: a reply that reopened or extended the task meanwhile is not overwritten with the old row.
+                await Table.UpdateEntityAsync(ToEntity(handled), etag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+                return handled;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 412 && attempt < 5)
+            {
+                // Changed since the read: decide again on the new row.
+            }
+        }
     }
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;

@@ -185,6 +185,34 @@ public sealed class RecoveryEndToEndTests(RecoveryHostFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task MissedCall_LiveRowWithoutAnInstanceForMinutes_IsReplacedAndTheCallerTexted()
+    {
+        var caller = NewCaller();
+        // A row whose recovery was never scheduled (its event dead-lettered) or was purged: it must not swallow calls.
+        await Host.Get<IRecoveryRegistry>().TryAddLiveAsync(TestData.UkClinicId, caller, "orphan-" + Guid.NewGuid().ToString("N"),
+            DateTimeOffset.UtcNow - RecoveryCoordinator.UnscheduledGrace - TimeSpan.FromMinutes(1), CancellationToken.None);
+
+        await MissCallAsync(caller);
+
+        await TextToAsync(caller, m => m.Body.Contains("Sorry we missed your call", StringComparison.Ordinal));
+        var record = await Host.Get<IRecoveryRegistry>().GetAsync(TestData.UkClinicId, caller, CancellationToken.None);
+        Assert.DoesNotContain("orphan-", record!.InstanceId, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reply_LiveRowWithoutAnInstanceForMinutes_GoesToStaffNotToAnUnreadInbox()
+    {
+        var caller = NewCaller();
+        await Host.Get<IRecoveryRegistry>().TryAddLiveAsync(TestData.UkClinicId, caller, "orphan-" + Guid.NewGuid().ToString("N"),
+            DateTimeOffset.UtcNow - RecoveryCoordinator.UnscheduledGrace - TimeSpan.FromMinutes(1), CancellationToken.None);
+
+        Reply(caller, "can someone ring me back please");
+
+        var task = await WaitForAsync(() => TaskForAsync(caller));
+        Assert.Contains("can someone ring me back please", task.Replies);
+    }
+
+    [Fact]
     public async Task UrgentStop_NoLiveRecovery_OptedOutWithOneConfirmationAndStaffAlerted()
     {
         var caller = NewCaller();
