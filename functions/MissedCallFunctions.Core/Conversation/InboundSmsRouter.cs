@@ -164,7 +164,7 @@ public sealed partial class InboundSmsRouter(
         {
             // The one confirmation an opt-out gets (also when it came inside an urgent message).
             await ReplyAsync(clinic, clinicNumber, from, conversationId, $"optout-{sms.MessageId}",
-                MessageTemplates.RenderNamed(clinic, MessageTemplates.OptOutConfirmation), cancellationToken).ConfigureAwait(false);
+                MessageTemplates.RenderNamed(clinic, MessageTemplates.OptOutConfirmation), sms.ReceivedAt, cancellationToken).ConfigureAwait(false);
         }
 
         switch (classification.Intent)
@@ -176,7 +176,7 @@ public sealed partial class InboundSmsRouter(
                 break;
             case ReplyIntent.Help:
                 await ReplyAsync(clinic, clinicNumber, from, conversationId, $"help-{sms.MessageId}",
-                    MessageTemplates.RenderNamed(clinic, MessageTemplates.HelpReply), cancellationToken).ConfigureAwait(false);
+                    MessageTemplates.RenderNamed(clinic, MessageTemplates.HelpReply), sms.ReceivedAt, cancellationToken).ConfigureAwait(false);
                 break;
             default:
                 var urgent = classification.Intent == ReplyIntent.Urgent;
@@ -198,7 +198,7 @@ public sealed partial class InboundSmsRouter(
                     if (!optsOut && !await optOuts.IsOptedOutAsync(clinic.Id, from, cancellationToken).ConfigureAwait(false))
                     {
                         await ReplyAsync(clinic, clinicNumber, from, conversationId, $"urgent-{sms.MessageId}",
-                            MessageTemplates.RenderNamed(clinic, MessageTemplates.UrgentReply), cancellationToken).ConfigureAwait(false);
+                            MessageTemplates.RenderNamed(clinic, MessageTemplates.UrgentReply), sms.ReceivedAt, cancellationToken).ConfigureAwait(false);
                     }
                 }
 
@@ -206,9 +206,12 @@ public sealed partial class InboundSmsRouter(
         }
     }
 
-    /// <summary>An automatic reply outside a recovery, sent once per inbound message (keyed in the outbox).</summary>
+    /// <summary>
+    /// An automatic reply outside a recovery, sent once per inbound message (keyed in the outbox). The repeatability id and
+    /// first-sent time both derive from the inbound message, so a redelivered webhook repeats the same request exactly.
+    /// </summary>
     private async Task ReplyAsync(ClinicConfig clinic, string from, string to, string conversationId, string stepKey, string body,
-        CancellationToken cancellationToken)
+        DateTimeOffset inboundAt, CancellationToken cancellationToken)
     {
         if ((await outbox.GetAsync(conversationId, stepKey, cancellationToken).ConfigureAwait(false))?.ProviderMessageId is not null)
         {
@@ -217,7 +220,9 @@ public sealed partial class InboundSmsRouter(
 
         var repeatability = AlertStaffActivity.DerivedGuid($"{conversationId}|{stepKey}", 0);
         var now = time.GetUtcNow();
-        var result = await channels.For(clinic).SendAsync(new OutgoingSms(from, to, body, repeatability, now, SendPatientSmsActivity.Tag(conversationId, stepKey)),
+        // A quick redelivery repeats the request exactly; an hours-late one (Event Grid retries for a day) is a fresh request.
+        var firstSent = inboundAt <= now && now - inboundAt < TimeSpan.FromMinutes(10) ? inboundAt : now;
+        var result = await channels.For(clinic).SendAsync(new OutgoingSms(from, to, body, repeatability, firstSent, SendPatientSmsActivity.Tag(conversationId, stepKey)),
             cancellationToken).ConfigureAwait(false);
         await outbox.SaveAsync(new OutboxRecord(conversationId, stepKey, clinic.Id, to, repeatability, result.ProviderMessageId,
             result.Accepted ? "accepted" : "refused"), cancellationToken).ConfigureAwait(false);
