@@ -266,13 +266,16 @@ public sealed partial class CompleteRecoveryActivity(
         // recovery ended and are routed to staff by the inbound router.)
         var handled = request.HandledInboxIds.ToHashSet(StringComparer.Ordinal);
         // An opt-out among them is already in the ledger (the inbound router writes it first): nothing for staff to answer.
-        var late = (await inbox.ListAsync(request.InstanceId, cancellationToken).ConfigureAwait(false))
-            .Where(i => i.Kind == InboxKind.Reply && !handled.Contains(i.Id)
-                        && Conversation.ReplyClassifier.Classify(i.Text ?? string.Empty).Intent != Conversation.ReplyIntent.OptOut).ToList();
-        if (late.Count > 0)
+        var unread = (await inbox.ListAsync(request.InstanceId, cancellationToken).ConfigureAwait(false)).Where(i => !handled.Contains(i.Id)).ToList();
+        var late = unread.Where(i => i.Kind == InboxKind.Reply
+                                     && Conversation.ReplyClassifier.Classify(i.Text ?? string.Empty).Intent != Conversation.ReplyIntent.OptOut).ToList();
+        var lateCalls = unread.Count(i => i.Kind == InboxKind.RepeatCall);
+        if (late.Count > 0 || lateCalls > 0)
         {
+            // A call that joined as the recovery ended gets a callback from staff rather than nothing.
             await tasks.OpenOrUpdateAsync(new StaffTaskRequest(request.ClinicId, request.InstanceId, request.CallerNumber, null,
-                "new message: please reply", false, 0, request.At, request.LateReplyTaskDueAt ?? request.At, late.Select(i => i.Text ?? string.Empty).ToList(), request.InstanceId, Reopen: true),
+                late.Count > 0 ? "new message: please reply" : "called again as the follow-up ended: please call back", false, lateCalls,
+                request.At, request.LateReplyTaskDueAt ?? request.At, late.Select(i => i.Text ?? string.Empty).ToList(), request.InstanceId, Reopen: true),
                 cancellationToken).ConfigureAwait(false);
         }
 

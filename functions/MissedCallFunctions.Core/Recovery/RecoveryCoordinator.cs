@@ -139,8 +139,17 @@ public sealed partial class RecoveryCoordinator(
                     await inbox.AddAsync(existing.InstanceId, new InboxItem(call.MessageId, InboxKind.RepeatCall, call.OccurredAt), cancellationToken)
                         .ConfigureAwait(false);
                     await orchestrations.WakeAsync(existing.InstanceId, cancellationToken).ConfigureAwait(false);
-                    LogJoined(logger, existing.InstanceId, call.ClinicId);
-                    return RecoveryStartResult.Joined;
+
+                    // Ended meanwhile? Then it may never read the call: start afresh (the ending recovery also hands
+                    // unread repeat calls to staff, so the call is not lost whichever side wins).
+                    var after = await registry.GetAsync(call.ClinicId, call.CallerNumber, cancellationToken).ConfigureAwait(false);
+                    if (after is { Live: true } && after.InstanceId == existing.InstanceId)
+                    {
+                        LogJoined(logger, existing.InstanceId, call.ClinicId);
+                        return RecoveryStartResult.Joined;
+                    }
+
+                    continue;
                 }
             }
 
