@@ -27,6 +27,8 @@ public static class DecisionReasons
     public const string OptedOut = "opted-out";
     public const string Landline = "landline";
     public const string UpcomingAppointment = "upcoming-appointment";
+    /// <summary>The caller got through on a later call that was reported before this missed one.</summary>
+    public const string ReachedByPhone = "reached-by-phone";
     public const string Missed = "missed";
     /// <summary>A repeat missed call from a caller with a live recovery: no second text-back.</summary>
     public const string JoinedRecovery = "joined-recovery";

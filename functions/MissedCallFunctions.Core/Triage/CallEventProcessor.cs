@@ -141,9 +141,10 @@ public sealed partial class CallEventProcessor(
 
         var optedOut = await optOuts.IsOptedOutAsync(clinic.Id, caller, cancellationToken).ConfigureAwait(false);
         var contact = await contacts.FindAsync(clinic.Id, caller, cancellationToken).ConfigureAwait(false);
+        var reached = await records.LastReachedAtAsync(clinic.Id, caller, cancellationToken).ConfigureAwait(false) > callEvent.OccurredAt;
         var now = time.GetUtcNow();
         var upcoming = contact?.NextAppointment is { } next && next > now && next - now <= UpcomingAppointmentWindow;
-        return (new TriageFacts(optedOut, earlier, upcoming), contact);
+        return (new TriageFacts(optedOut, earlier, upcoming, reached), contact);
     }
 
     [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Call event {MessageId} for clinic {ClinicId}: {Decision} ({Reason}), caller {Caller}")]

@@ -22,8 +22,14 @@ public interface ICallRecords
     /// </summary>
     Task<bool> ClaimMissedCallAsync(CallEvent callEvent, CancellationToken cancellationToken);
 
-    /// <summary>Notes that a call was answered (used to settle ACS ring-window checks).</summary>
+    /// <summary>
+    /// Notes that a call was answered (used to settle ACS ring-window checks) and, per caller, the latest time they got
+    /// through (see <see cref="LastReachedAtAsync"/>).
+    /// </summary>
     Task MarkAnsweredAsync(CallEvent callEvent, CancellationToken cancellationToken);
+
+    /// <summary>When the caller last got through to the clinic on an answered call; null when never seen.</summary>
+    Task<DateTimeOffset?> LastReachedAtAsync(string clinicId, string callerE164, CancellationToken cancellationToken);
 
     /// <summary>Whether anything decisive (an answer or a claimed miss) was reported for the call.</summary>
     Task<bool> HasDecisiveEventAsync(CallEvent callEvent, CancellationToken cancellationToken);
@@ -137,7 +143,45 @@ public sealed class TableCallRecords(StorageClients storage) : ICallRecords
             new TableEntity(partition, row) { ["AnsweredMessageId"] = callEvent.MessageId },
             TableUpdateMode.Merge,
             cancellationToken).ConfigureAwait(false);
+        if (callEvent.CallerNumber is not { } caller)
+        {
+            return;
+        }
+
+        var callerRow = CallerKey(caller);
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var existing = await Calls.GetEntityIfExistsAsync<TableEntity>(partition, callerRow, ["ReachedAt"], cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (!existing.HasValue)
+                {
+                    await Calls.AddEntityAsync(new TableEntity(partition, callerRow) { ["ReachedAt"] = callEvent.OccurredAt }, cancellationToken)
+                        .ConfigureAwait(false);
+                }
+                else if (existing.Value!.GetDateTimeOffset("ReachedAt") is not { } reached || reached < callEvent.OccurredAt)
+                {
+                    await Calls.UpdateEntityAsync(new TableEntity(partition, callerRow) { ["ReachedAt"] = callEvent.OccurredAt }, existing.Value.ETag,
+                        TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+                }
+
+                return;
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+            {
+                // Another answered call of the same caller: keep the later time.
+            }
+        }
     }
+
+    public async Task<DateTimeOffset?> LastReachedAtAsync(string clinicId, string callerE164, CancellationToken cancellationToken)
+    {
+        var row = await Calls.GetEntityIfExistsAsync<TableEntity>(clinicId, CallerKey(callerE164), ["ReachedAt"], cancellationToken).ConfigureAwait(false);
+        return row.HasValue ? row.Value!.GetDateTimeOffset("ReachedAt") : null;
+    }
+
+    // Beside the per-call rows ("{provider}:{callId}"), which never start with this prefix.
+    private static string CallerKey(string callerE164) => TableKeys.Escape("reached|" + callerE164);
 
     public async Task<bool> HasDecisiveEventAsync(CallEvent callEvent, CancellationToken cancellationToken)
     {

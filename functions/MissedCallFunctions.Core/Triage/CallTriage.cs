@@ -8,7 +8,8 @@ namespace MissedCallFunctions.Triage;
 /// <param name="CallerOptedOut">The caller opted out of texts from this clinic.</param>
 /// <param name="EarlierDecisiveEvent">Another event of the same call was decided first.</param>
 /// <param name="UpcomingAppointment">The caller is a known patient with an appointment in the next 48 hours.</param>
-public readonly record struct TriageFacts(bool CallerOptedOut, bool EarlierDecisiveEvent, bool UpcomingAppointment = false);
+/// <param name="ReachedSince">The caller got through on a later, answered call (this event was delivered late).</param>
+public readonly record struct TriageFacts(bool CallerOptedOut, bool EarlierDecisiveEvent, bool UpcomingAppointment = false, bool ReachedSince = false);
 
 /// <summary>Decides what a call event means for the clinic. Pure: no I/O, no clock.</summary>
 public static class CallTriage
@@ -55,6 +56,12 @@ public static class CallTriage
         if (clinic.BlockedNumbers.Contains(caller, StringComparer.Ordinal))
         {
             return CallDecision.Suppressed(DecisionReasons.Blocked, $"{why}; number is on the clinic's block list");
+        }
+
+        if (facts.ReachedSince)
+        {
+            // "Sorry we missed you" to someone who is on the phone with reception, or was minutes ago, helps nobody.
+            return CallDecision.Suppressed(DecisionReasons.ReachedByPhone, $"{why}; the caller got through on a later call");
         }
 
         if (facts.CallerOptedOut)

@@ -78,6 +78,30 @@ public sealed class CallEventProcessorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Process_MissedCallDeliveredAfterTheCallersAnsweredRedial_SuppressedAsReachedByPhone()
+    {
+        var missedAt = DateTimeOffset.UtcNow.AddSeconds(-40);
+        // The redial got through and was reported first (the miss waited out an ACS ring window, or a provider retry).
+        await Processor.ProcessAsync(TestData.MissedCall(outcome: CallOutcome.Answered, at: missedAt.AddSeconds(25)), _durable, CancellationToken.None);
+
+        var result = Assert.IsType<ProcessResult.Decided>(await Processor.ProcessAsync(TestData.MissedCall(at: missedAt), _durable, CancellationToken.None));
+
+        Assert.Equal((DecisionKind.Suppressed, DecisionReasons.ReachedByPhone), (result.Decision.Kind, result.Decision.Reason));
+        await _durable.DidNotReceive().StartAsync(Arg.Any<RecoveryInput>(), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task Process_MissedCallAfterAnEarlierAnsweredCall_StillRecovered()
+    {
+        await Processor.ProcessAsync(TestData.MissedCall(outcome: CallOutcome.Answered, at: DateTimeOffset.UtcNow.AddHours(-2)), _durable, CancellationToken.None);
+
+        var result = Assert.IsType<ProcessResult.Decided>(await Processor.ProcessAsync(TestData.MissedCall(), _durable, CancellationToken.None));
+
+        Assert.Equal(DecisionReasons.Missed, result.Decision.Reason);
+        await _durable.Received(1).StartAsync(Arg.Any<RecoveryInput>(), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
     public async Task Process_MissedCall_StartsOneRecoveryOnce()
     {
         var call = TestData.MissedCall();
