@@ -89,6 +89,7 @@ public static class LocalHostApp
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseMiddleware<FunctionKeyMiddleware>();
+        app.UseMiddleware<SmsSandbox.SandboxLoopbackMiddleware>();
         MapRoutes(app);
         await InitializeAsync(app.Services, app.Logger, data).ConfigureAwait(false);
         return app;
