@@ -141,7 +141,7 @@ public sealed partial class InboundSmsRouter(
 
         // An opt-out goes into the ledger before anything else, live recovery or not: every send checks the ledger just
         // before it goes out, so a follow-up already on its way, or a recovery that is ending, cannot text after STOP.
-        var classification = ReplyClassifier.Classify(sms.Text);
+        var classification = ProviderKeyword(sms) ?? ReplyClassifier.Classify(sms.Text);
         var optsOut = classification.Intent == ReplyIntent.OptOut || classification.AlsoOptOutRule is not null;
         var wasOptedOut = optsOut && await optOuts.IsOptedOutAsync(clinic.Id, from, cancellationToken).ConfigureAwait(false);
         if (optsOut)
@@ -205,6 +205,17 @@ public sealed partial class InboundSmsRouter(
                 break;
         }
     }
+
+    /// <summary>
+    /// The provider's own opt-out keyword match (Twilio Advanced Opt-Out: <c>OptOutType</c>) wins over our wording rules:
+    /// the provider already blocks or unblocks the sender on it, including the clinic's custom keywords.
+    /// </summary>
+    private static ReplyClassification? ProviderKeyword(ReceivedSms sms) => sms.OptOutType switch
+    {
+        "STOP" => new ReplyClassification(ReplyIntent.OptOut, $"provider keyword ({sms.Provider} OptOutType STOP)"),
+        "START" => new ReplyClassification(ReplyIntent.OptIn, $"provider keyword ({sms.Provider} OptOutType START)"),
+        _ => null,
+    };
 
     /// <summary>
     /// An automatic reply outside a recovery, sent once per inbound message (keyed in the outbox). The repeatability id and

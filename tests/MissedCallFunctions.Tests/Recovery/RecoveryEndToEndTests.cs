@@ -213,6 +213,28 @@ public sealed class RecoveryEndToEndTests(RecoveryHostFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task TwilioCustomOptOutKeyword_ProviderFlagsStop_RecordedAsOptOut()
+    {
+        var caller = NewCaller();
+        // A clinic's custom Advanced Opt-Out keyword: our wording rules do not know it, Twilio says it is STOP.
+        var form = new List<KeyValuePair<string, string>>
+        {
+            new("MessageSid", "SM" + Guid.NewGuid().ToString("N")), new("AccountSid", "AC" + new string('1', 32)),
+            new("From", caller), new("To", TestData.UkClinicNumber), new("Body", "NOMORE"), new("NumSegments", "1"), new("NumMedia", "0"),
+            new("SmsStatus", "received"), new("OptOutType", "STOP"),
+        };
+        var url = new Uri(Host.BaseAddress, $"/api/sms/twilio?code={LocalHostRunner.FunctionKey}");
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(form) };
+        request.Headers.Add("X-Twilio-Signature", LocalHostRunner.TwilioSignature(url.ToString(), form, TestData.UkTwilioToken));
+
+        using var response = await Host.Http.SendAsync(request);
+
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}");
+        Assert.True(await Host.Get<MissedCallFunctions.Triage.IOptOutLedger>().IsOptedOutAsync(TestData.UkClinicId, caller, CancellationToken.None));
+        Assert.Null(await TaskForAsync(caller));
+    }
+
+    [Fact]
     public async Task UrgentStop_NoLiveRecovery_OptedOutWithOneConfirmationAndStaffAlerted()
     {
         var caller = NewCaller();
