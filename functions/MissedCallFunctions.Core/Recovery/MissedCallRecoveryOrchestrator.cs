@@ -28,8 +28,17 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
     private const int UrgentCallCount = 3;
 
     // Activities retry with backoff: SMS providers throttle (429) and fail (5xx); repeatability ids make retries safe.
-    private static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(
-        new RetryPolicy(maxNumberOfAttempts: 10, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromSeconds(30)));
+    // A channel that cannot send at all (credentials refused, not configured) fails the same way ten times over a few
+    // minutes while the caller waits for a callback: it is not retried.
+    internal static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(
+        new RetryPolicy(maxNumberOfAttempts: 10, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromSeconds(30))
+        {
+            HandleFailure = IsWorthRetrying,
+        });
+
+    // By type name, not IsCausedBy: no type loading in orchestrator code, and the name is all the failure carries.
+    internal static bool IsWorthRetrying(TaskFailureDetails failure)
+        => !string.Equals(failure.ErrorType, typeof(SmsChannelException).FullName, StringComparison.Ordinal);
 
     private readonly ClinicConfig _clinic = input.Clinic;
     private readonly HashSet<string> _handled = new(StringComparer.Ordinal);

@@ -38,6 +38,29 @@ public sealed class TakeInboxActivity(IRecoveryInbox inbox) : IRecoveryActivity<
     public Task<IReadOnlyList<InboxItem>> RunAsync(string instanceId, CancellationToken cancellationToken) => inbox.ListAsync(instanceId, cancellationToken);
 }
 
+/// <summary>
+/// The clinic and its SMS channel for a sending activity. A clinic or channel missing from this host's configuration is
+/// reported as <see cref="SmsChannelException"/>, the failure the orchestrator does not retry: no retry can fix it.
+/// </summary>
+internal static class RecoveryChannels
+{
+    public static async Task<ClinicConfig> ClinicAsync(IClinicDirectory clinics, string clinicId, CancellationToken cancellationToken)
+        => await clinics.GetAsync(clinicId, cancellationToken).ConfigureAwait(false)
+           ?? throw new SmsChannelException($"Clinic '{clinicId}' is not configured.");
+
+    public static ISmsChannel For(ISmsChannelResolver channels, ClinicConfig clinic)
+    {
+        try
+        {
+            return channels.For(clinic);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new SmsChannelException(ex.Message, ex);
+        }
+    }
+}
+
 public enum PatientSmsStatus
 {
     Sent,
@@ -90,12 +113,12 @@ public sealed partial class SendPatientSmsActivity(
             return new PatientSmsResult(PatientSmsStatus.OptedOut, null, "opted out");
         }
 
-        var clinic = await clinics.GetAsync(request.ClinicId, cancellationToken).ConfigureAwait(false)
-                     ?? throw new InvalidOperationException($"Clinic '{request.ClinicId}' is not configured.");
+        var clinic = await RecoveryChannels.ClinicAsync(clinics, request.ClinicId, cancellationToken).ConfigureAwait(false);
+        var channel = RecoveryChannels.For(channels, clinic);
         await outbox.SaveAsync(new OutboxRecord(request.InstanceId, request.StepKey, request.ClinicId, request.To, request.RepeatabilityRequestId, null, "sending"),
             cancellationToken).ConfigureAwait(false);
 
-        var result = await channels.For(clinic).SendAsync(
+        var result = await channel.SendAsync(
             new OutgoingSms(request.From, request.To, request.Body, request.RepeatabilityRequestId, request.FirstSent, Tag(request.InstanceId, request.StepKey)),
             cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
@@ -188,8 +211,7 @@ public sealed class AlertStaffActivity(
 {
     public async Task<int> RunAsync(StaffAlertRequest request, CancellationToken cancellationToken)
     {
-        var clinic = await clinics.GetAsync(request.ClinicId, cancellationToken).ConfigureAwait(false)
-                     ?? throw new InvalidOperationException($"Clinic '{request.ClinicId}' is not configured.");
+        var clinic = await RecoveryChannels.ClinicAsync(clinics, request.ClinicId, cancellationToken).ConfigureAwait(false);
         var body = MessageTemplates.RenderNamed(clinic, request.TemplateName,
             new TemplateValues
             {
@@ -197,7 +219,7 @@ public sealed class AlertStaffActivity(
                 CallTime = request.CallTime,
                 TaskLink = request.TaskId is { } taskId ? links.Describe(clinic, taskId) : request.TaskLink,
             });
-        var channel = channels.For(clinic);
+        var channel = RecoveryChannels.For(channels, clinic);
         var sent = 0;
         var contacts = clinic.StaffContacts.Where(c => request.Roles.Contains(c.Role)).ToList();
         for (var i = 0; i < contacts.Count; i++)
