@@ -67,6 +67,20 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
 
     public async Task<RecoveryResult> ExecuteAsync()
     {
+        try
+        {
+            return await RecoverAsync();
+        }
+        catch (PatientTextFailedException failed)
+        {
+            // Ending here, through the registry, keeps the call from vanishing with a failed orchestration: staff call back.
+            await OpenTaskAsync("text could not be sent: please call back", urgent: false, replies: []);
+            return await FinishAsync(RecoveryOutcome.FailedDelivery, failed.Message);
+        }
+    }
+
+    private async Task<RecoveryResult> RecoverAsync()
+    {
         // The single outstanding wait for the wake-up event: created once, replaced only after it completed.
         _doorbell = context.WaitForExternalEvent<string>(RecoveryNames.Doorbell);
         _ladderStart = Now;
@@ -286,7 +300,14 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
                 }
                 else
                 {
-                    await SendToPatientAsync("urgent-reply", MessageTemplates.RenderNamed(_clinic, MessageTemplates.UrgentReply), "urgent-reply");
+                    try
+                    {
+                        await SendToPatientAsync("urgent-reply", MessageTemplates.RenderNamed(_clinic, MessageTemplates.UrgentReply), "urgent-reply");
+                    }
+                    catch (PatientTextFailedException)
+                    {
+                        // Staff already have the urgent task and the alert: the outcome stays a hand-over to staff.
+                    }
                 }
 
                 return new(RecoveryOutcome.HandedToStaff, "urgent reply: staff alerted");
@@ -383,8 +404,15 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
         await context.CallActivityAsync<bool>(RecoveryActivityNames.RecordOptChange,
             new OptChangeRequest(_clinic.Id, input.CallerNumber, OptOut: true, "reply", reply.At), Retry);
         // The one confirmation the rules allow; nothing is sent after it.
-        await SendToPatientAsync("optout-confirmation", MessageTemplates.RenderNamed(_clinic, MessageTemplates.OptOutConfirmation),
-            "opt-out-confirmation", confirmsOptOut: true);
+        try
+        {
+            await SendToPatientAsync("optout-confirmation", MessageTemplates.RenderNamed(_clinic, MessageTemplates.OptOutConfirmation),
+                "opt-out-confirmation", confirmsOptOut: true);
+        }
+        catch (PatientTextFailedException)
+        {
+            // The opt-out is recorded; the confirmation is allowed, not required, and nobody should call to say so.
+        }
     }
 
     private async Task<Ending?> RunStepAsync(int index, EscalationStep step)
@@ -417,7 +445,19 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
     {
         var request = new PatientSmsRequest(input.InstanceId, _clinic.Id, stepKey, input.ClinicNumber, input.CallerNumber, body,
             context.NewGuid().ToString(), Now, kind, confirmsOptOut);
-        var result = await context.CallActivityAsync<PatientSmsResult>(RecoveryActivityNames.SendPatientSms, request, Retry);
+        PatientSmsResult result;
+        try
+        {
+            result = await context.CallActivityAsync<PatientSmsResult>(RecoveryActivityNames.SendPatientSms, request, Retry);
+        }
+        catch (TaskFailedException ex)
+        {
+            // "-refused" like a provider refusal: the reports count the text as not sent.
+            var type = ex.FailureDetails.ErrorType;
+            await TimelineAsync(stepKey, kind + "-refused", Now, $"not sent: the send failed ({type[(type.LastIndexOf('.') + 1)..]})");
+            throw new PatientTextFailedException($"{kind} could not be sent ({type})");
+        }
+
         if (result.Status == PatientSmsStatus.Sent)
         {
             _textsSent++;
@@ -460,4 +500,7 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
     }
 
     private sealed record Ending(RecoveryOutcome Outcome, string Detail);
+
+    /// <summary>A text to the patient failed for good (a permanent error, or every retry): the recovery goes to staff.</summary>
+    private sealed class PatientTextFailedException(string message) : Exception(message);
 }

@@ -23,7 +23,7 @@ public enum RecoveryOutcome
     HandledByStaff,
     /// <summary>Staff took the conversation over (or replied by hand).</summary>
     StaffTookOver,
-    /// <summary>The text-back could not be delivered (refused by the provider).</summary>
+    /// <summary>A text to the patient could not be sent (refused by the provider, or the send failed for good); staff call back.</summary>
     FailedDelivery,
 }
 

@@ -1,4 +1,5 @@
 using Microsoft.DurableTask;
+using MissedCallFunctions.Messaging;
 using MissedCallFunctions.Recovery;
 using MissedCallFunctions.Staff;
 using MissedCallFunctions.Tests.Infrastructure;
@@ -13,6 +14,11 @@ public sealed class RecoveryOrchestratorUnitTests
     private readonly List<DateTime> _timers = [];
     private readonly List<TimelineRequest> _timeline = [];
     private readonly List<PatientSmsRequest> _texts = [];
+    private readonly List<StaffTaskRequest> _tasks = [];
+    private readonly List<StaffAlertRequest> _alerts = [];
+    private readonly List<CompleteRecoveryRequest> _completed = [];
+    private Func<PatientSmsRequest, bool> _sendFails = _ => false;
+    private Func<IReadOnlyList<InboxItem>> _inbox = () => [];
 
     public RecoveryOrchestratorUnitTests()
     {
@@ -27,11 +33,14 @@ public sealed class RecoveryOrchestratorUnitTests
             return Task.CompletedTask;
         });
         _context.CallActivityAsync<IReadOnlyList<InboxItem>>(Arg.Is<TaskName>(n => n.Name == RecoveryActivityNames.TakeInbox), Arg.Any<object?>(), Arg.Any<TaskOptions?>())
-            .Returns(Task.FromResult<IReadOnlyList<InboxItem>>([]));
+            .Returns(_ => Task.FromResult(_inbox()));
         _context.CallActivityAsync<PatientSmsResult>(Arg.Any<TaskName>(), Arg.Any<object?>(), Arg.Any<TaskOptions?>()).Returns(call =>
         {
-            _texts.Add((PatientSmsRequest)call.ArgAt<object?>(1)!);
-            return Task.FromResult(new PatientSmsResult(PatientSmsStatus.Sent, "m-" + _texts.Count, "accepted"));
+            var text = (PatientSmsRequest)call.ArgAt<object?>(1)!;
+            _texts.Add(text);
+            return _sendFails(text)
+                ? Task.FromException<PatientSmsResult>(Failed(RecoveryActivityNames.SendPatientSms, new SmsChannelException("ACS SMS send answered 401")))
+                : Task.FromResult(new PatientSmsResult(PatientSmsStatus.Sent, "m-" + _texts.Count, "accepted"));
         });
         _context.CallActivityAsync<bool>(Arg.Any<TaskName>(), Arg.Any<object?>(), Arg.Any<TaskOptions?>()).Returns(call =>
         {
@@ -40,12 +49,29 @@ public sealed class RecoveryOrchestratorUnitTests
                 _timeline.Add(entry);
             }
 
+            if (call.ArgAt<object?>(1) is CompleteRecoveryRequest completed)
+            {
+                _completed.Add(completed);
+            }
+
             return Task.FromResult(true);
         });
-        _context.CallActivityAsync<StaffTask>(Arg.Any<TaskName>(), Arg.Any<object?>(), Arg.Any<TaskOptions?>())
-            .Returns(Task.FromResult<StaffTask>(null!));
-        _context.CallActivityAsync<int>(Arg.Any<TaskName>(), Arg.Any<object?>(), Arg.Any<TaskOptions?>()).Returns(Task.FromResult(1));
+        _context.CallActivityAsync<StaffTask>(Arg.Any<TaskName>(), Arg.Any<object?>(), Arg.Any<TaskOptions?>()).Returns(call =>
+        {
+            _tasks.Add((StaffTaskRequest)call.ArgAt<object?>(1)!);
+            return Task.FromResult<StaffTask>(null!);
+        });
+        _context.CallActivityAsync<int>(Arg.Any<TaskName>(), Arg.Any<object?>(), Arg.Any<TaskOptions?>()).Returns(call =>
+        {
+            _alerts.Add((StaffAlertRequest)call.ArgAt<object?>(1)!);
+            return Task.FromResult(1);
+        });
     }
+
+    /// <summary>What the engine throws into the orchestrator once an activity failed for good.</summary>
+    private static TaskFailedException Failed(string activity, Exception cause) => new(activity, 1, TaskFailureDetails.FromException(cause));
+
+    private void StartAt(DateTimeOffset now) => _context.CurrentUtcDateTime.Returns(now.UtcDateTime);
 
     private static RecoveryInput Input(DateTimeOffset callAt) => new("mc-test", TestData.UkClinicNumber, TestData.UkMobile, "sam jones",
         "generic:evt-1", callAt, TestData.UkClinic);
@@ -91,5 +117,73 @@ public sealed class RecoveryOrchestratorUnitTests
         await new MissedCallRecoveryOrchestrator().RunAsync(_context, Input(callAt));
 
         Assert.Equal(new DateTime(2026, 11, 28, 13, 0, 0, DateTimeKind.Utc), _timers[^1]);
+    }
+
+    [Fact]
+    public async Task Run_TextBackFailsForGood_OpensCallbackTaskAndEndsAsFailedDelivery()
+    {
+        var callAt = new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero);
+        StartAt(callAt);
+        _sendFails = _ => true;
+
+        var result = await new MissedCallRecoveryOrchestrator().RunAsync(_context, Input(callAt));
+
+        Assert.Equal(RecoveryOutcome.FailedDelivery, result.Outcome);
+        Assert.Equal(0, result.TextsSent);
+        var task = Assert.Single(_tasks);
+        Assert.Equal("text could not be sent: please call back", task.Reason);
+        Assert.False(task.Urgent);
+        Assert.Equal(RecoveryOutcome.FailedDelivery, Assert.Single(_completed).Outcome); // the registry row is ended
+        Assert.Empty(_timers); // no ladder after it
+        var refused = Assert.Single(_timeline, t => t.Entry.Key == "01-textback");
+        Assert.Equal("text-back-refused", refused.Entry.Kind);
+        Assert.Contains("SmsChannelException", refused.Entry.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_FollowUpFailsForGood_OpensCallbackTaskAndStopsTheLadder()
+    {
+        var callAt = new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero);
+        StartAt(callAt);
+        _sendFails = text => text.TimelineKind == "follow-up";
+
+        var result = await new MissedCallRecoveryOrchestrator().RunAsync(_context, Input(callAt));
+
+        Assert.Equal(RecoveryOutcome.FailedDelivery, result.Outcome);
+        Assert.Equal(1, result.TextsSent);
+        Assert.Equal("text could not be sent: please call back", Assert.Single(_tasks).Reason);
+        Assert.Empty(_alerts);
+        Assert.Single(_timers); // the follow-up's; none of the later steps
+        Assert.Equal(RecoveryOutcome.FailedDelivery, Assert.Single(_completed).Outcome);
+    }
+
+    [Fact]
+    public async Task Run_OptOutConfirmationFails_EndsAsOptedOutWithoutATask()
+    {
+        var callAt = new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero);
+        StartAt(callAt);
+        _inbox = () => _timers.Count == 0 ? [] : [new InboxItem("r-1", InboxKind.Reply, callAt.AddMinutes(5), "STOP")];
+        _sendFails = text => text.ConfirmsOptOut;
+
+        var result = await new MissedCallRecoveryOrchestrator().RunAsync(_context, Input(callAt));
+
+        Assert.Equal(RecoveryOutcome.OptedOut, result.Outcome);
+        Assert.Empty(_tasks);
+        Assert.Equal(RecoveryOutcome.OptedOut, Assert.Single(_completed).Outcome);
+    }
+
+    [Fact]
+    public async Task Run_UrgentAdviceFails_StaysHandedToStaff()
+    {
+        var callAt = new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero);
+        StartAt(callAt);
+        _inbox = () => _timers.Count == 0 ? [] : [new InboxItem("r-1", InboxKind.Reply, callAt.AddMinutes(5), "my face is really swollen and it hurts")];
+        _sendFails = text => text.TimelineKind == "urgent-reply";
+
+        var result = await new MissedCallRecoveryOrchestrator().RunAsync(_context, Input(callAt));
+
+        Assert.Equal(RecoveryOutcome.HandedToStaff, result.Outcome);
+        Assert.True(Assert.Single(_tasks).Urgent);
+        Assert.Single(_alerts);
     }
 }
