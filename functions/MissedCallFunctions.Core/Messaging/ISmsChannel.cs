@@ -11,6 +11,13 @@ public interface ISmsChannel
     /// <exception cref="SmsTransientException">Throttled (429), provider error (5xx), timeout or network failure: retry the SAME <paramref name="sms"/>.</exception>
     /// <exception cref="SmsChannelException">The channel itself is misconfigured or broken (401/403/404, malformed answer): retrying the message cannot help.</exception>
     Task<SmsSendResult> SendAsync(OutgoingSms sms, CancellationToken ct);
+
+    /// <summary>
+    /// Whether a resend of the same <see cref="OutgoingSms"/> can never text twice (the provider deduplicates on the
+    /// repeatability id). False for providers without such a key (Twilio): callers then never resend after a send that
+    /// got no answer.
+    /// </summary>
+    bool Idempotent => true;
 }
 
 /// <summary>One text to one recipient.</summary>

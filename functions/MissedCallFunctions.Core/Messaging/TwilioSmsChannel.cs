@@ -117,8 +117,9 @@ public sealed partial class TwilioSmsOptions
 /// <para>
 /// <b>Idempotency.</b> Twilio's Messages API has no repeatability or idempotency key, so
 /// <see cref="OutgoingSms.RepeatabilityRequestId"/> is not sent: a resend after a timeout may text the patient twice.
-/// The caller's outbox guards resends (it records the message SID as soon as a send is accepted and never resends a
-/// recorded one); keep Durable retries of a timed-out Twilio send few.
+/// The caller's outbox guards resends: it records the message SID as soon as a send is accepted and never resends a
+/// recorded one, and because <see cref="Idempotent"/> is false a send that got no answer (or was interrupted) is never
+/// resent: at most once. A definite 429/5xx answer created nothing and is retried.
 /// </para>
 /// <para>
 /// Twilio's error messages can quote the phone number, so they are neither logged nor returned: results and exceptions
@@ -201,6 +202,9 @@ public sealed partial class TwilioSmsChannel : ISmsChannel, IDisposable
     }
 
     public string AccountSid { get; }
+
+    /// <summary>Twilio has no repeatability key: a resend after a send that got no answer may text twice.</summary>
+    public bool Idempotent => false;
 
     /// <summary>Where requests go: https://api.twilio.com, or <see cref="TwilioSmsOptions.ApiBaseUrl"/>.</summary>
     public Uri ApiBaseUrl { get; }

@@ -115,12 +115,36 @@ public sealed partial class SendPatientSmsActivity(
 
         var clinic = await RecoveryChannels.ClinicAsync(clinics, request.ClinicId, cancellationToken).ConfigureAwait(false);
         var channel = RecoveryChannels.For(channels, clinic);
-        await outbox.SaveAsync(new OutboxRecord(request.InstanceId, request.StepKey, request.ClinicId, request.To, request.RepeatabilityRequestId, null, "sending"),
+        if (!channel.Idempotent && previous?.Status is OutboxSending or OutboxUncertain)
+        {
+            // An earlier attempt may have reached a provider that has no repeatability key: at most once, never twice.
+            return await UncertainAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        await outbox.SaveAsync(new OutboxRecord(request.InstanceId, request.StepKey, request.ClinicId, request.To, request.RepeatabilityRequestId, null, OutboxSending),
             cancellationToken).ConfigureAwait(false);
 
-        var result = await channel.SendAsync(
-            new OutgoingSms(request.From, request.To, request.Body, request.RepeatabilityRequestId, request.FirstSent, Tag(request.InstanceId, request.StepKey)),
-            cancellationToken).ConfigureAwait(false);
+        SmsSendResult result;
+        try
+        {
+            result = await channel.SendAsync(
+                new OutgoingSms(request.From, request.To, request.Body, request.RepeatabilityRequestId, request.FirstSent, Tag(request.InstanceId, request.StepKey)),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (SmsTransientException ex) when (!channel.Idempotent)
+        {
+            if (ex.StatusCode is null)
+            {
+                // No answer: the provider may have queued it, and a resend could text the patient twice.
+                return await UncertainAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+
+            // A definite "not now" (429, 5xx): nothing was created, so the retry may send.
+            await outbox.SaveAsync(new OutboxRecord(request.InstanceId, request.StepKey, request.ClinicId, request.To, request.RepeatabilityRequestId, null,
+                "retrying"), cancellationToken).ConfigureAwait(false);
+            throw;
+        }
+
         var now = time.GetUtcNow();
 
         if (!result.Accepted)
@@ -150,6 +174,24 @@ public sealed partial class SendPatientSmsActivity(
 
     /// <summary>Echoed in delivery reports; identifies the message without personal data.</summary>
     public static string Tag(string instanceId, string stepKey) => $"{instanceId}|{stepKey}";
+
+    private const string OutboxSending = "sending";
+    private const string OutboxUncertain = "uncertain";
+
+    /// <summary>Counted as sent (it most likely was), never resent, and said so on the timeline.</summary>
+    private async Task<PatientSmsResult> UncertainAsync(PatientSmsRequest request, CancellationToken cancellationToken)
+    {
+        await outbox.SaveAsync(new OutboxRecord(request.InstanceId, request.StepKey, request.ClinicId, request.To, request.RepeatabilityRequestId, null,
+            OutboxUncertain), cancellationToken).ConfigureAwait(false);
+        await timeline.RecordAsync(request.ClinicId, request.InstanceId, new TimelineEntry(request.StepKey, request.TimelineKind, time.GetUtcNow(),
+            "sent without confirmation: the provider did not answer and has no repeatability key, so it is not resent"), cancellationToken).ConfigureAwait(false);
+        LogUncertain(logger, request.InstanceId, request.StepKey);
+        return new PatientSmsResult(PatientSmsStatus.Sent, null, "sent without confirmation");
+    }
+
+    [LoggerMessage(EventId = 5010, Level = LogLevel.Warning,
+        Message = "Recovery {InstanceId} step {StepKey}: the SMS provider did not answer and cannot deduplicate a resend; not resent")]
+    private static partial void LogUncertain(ILogger logger, string instanceId, string stepKey);
 
     [LoggerMessage(EventId = 5000, Level = LogLevel.Information, Message = "Recovery {InstanceId}: {StepKey} text accepted for {Recipient}")]
     private static partial void LogSent(ILogger logger, string instanceId, string stepKey, string recipient);
