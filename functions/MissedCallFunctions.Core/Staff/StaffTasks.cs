@@ -61,6 +61,9 @@ public sealed class TableStaffTaskStore(StorageClients storage) : IStaffTaskStor
 {
     private TableClient Table => storage.Table(TableNames.StaffTasks);
 
+    // Replies to one task come from one patient and staff: a handful of writers at most, each round lets one through.
+    private const int MaxAttempts = 30;
+
     public async Task<StaffTask> OpenOrUpdateAsync(StaffTaskRequest request, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
@@ -97,9 +100,10 @@ public sealed class TableStaffTaskStore(StorageClients storage) : IStaffTaskStor
 
                 return task;
             }
-            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 5)
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < MaxAttempts)
             {
-                // A concurrent writer got there first: merge again.
+                // A concurrent writer got there first: merge again (each round lets at least one writer through).
+                await Task.Delay(Random.Shared.Next(5, 25) * Math.Min(attempt + 1, 4), cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -150,7 +154,7 @@ public sealed class TableStaffTaskStore(StorageClients storage) : IStaffTaskStor
                 await Table.UpdateEntityAsync(ToEntity(handled), etag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
                 return handled;
             }
-            catch (RequestFailedException ex) when (ex.Status == 412 && attempt < 5)
+            catch (RequestFailedException ex) when (ex.Status == 412 && attempt < MaxAttempts)
             {
                 // Changed since the read: decide again on the new row.
             }

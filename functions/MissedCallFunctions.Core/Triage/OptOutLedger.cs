@@ -68,9 +68,10 @@ public sealed class TableOptOutLedger(StorageClients storage) : IOptOutLedger
                 await Table.UpdateEntityAsync(entity, current.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
                 return;
             }
-            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 10)
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 30)
             {
-                // Another change landed in between: compare with it.
+                // Another change landed in between: compare with it (each round lets at least one writer through).
+                await Task.Delay(Random.Shared.Next(5, 25), cancellationToken).ConfigureAwait(false);
             }
         }
     }
