@@ -76,6 +76,11 @@ public sealed partial class InboundSmsRouter(
         {
             return new IngestResult.Rejected(400, "Malformed SMS event", ex.Message);
         }
+        catch (InvalidOperationException)
+        {
+            // JsonElement throws this for text it cannot decode (a lone surrogate escape) that a provider read unguarded.
+            return new IngestResult.Rejected(400, "Malformed SMS event", CallEventIngestor.UnreadableText);
+        }
 
         var now = time.GetUtcNow();
         var resolved = new List<(InboundSmsEvent Event, ClinicConfig Clinic)>();

@@ -80,6 +80,12 @@ public sealed partial class CallEventIngestor(
             LogRejected(logger, provider.Key, 400, ex.Message);
             return new IngestResult.Rejected(400, "Malformed call event", ex.Message);
         }
+        catch (InvalidOperationException)
+        {
+            // JsonElement throws this for text it cannot decode (a lone surrogate escape) that a provider read unguarded.
+            LogRejected(logger, provider.Key, 400, UnreadableText);
+            return new IngestResult.Rejected(400, "Malformed call event", UnreadableText);
+        }
 
         // Progress events (ringing, in progress, recordings) need no decision; some carry no numbers at all.
         var terminal = parsed.Where(p => p.Outcome is not null).ToList();
@@ -198,6 +204,8 @@ public sealed partial class CallEventIngestor(
             ReceivedAt = now,
         };
     }
+
+    internal const string UnreadableText = "The body holds text that cannot be read (an unpaired UTF-16 surrogate or invalid UTF-8).";
 
     private static IngestResult.Rejected TooLarge(int max)
         => new(413, "Payload too large", $"Call event webhooks are limited to {max / 1024} KiB.");

@@ -65,6 +65,46 @@ public sealed class IngestEndToEndTests : IAsyncLifetime
         Assert.Equal(0, await _host.QueuedCountAsync());
     }
 
+    /// <summary>Regression: an escaped lone surrogate made JsonElement.GetString() throw, and the route answered 500.</summary>
+    [Fact]
+    public async Task Ingest_LoneSurrogateEscapeOnEveryJsonWebhookRoute_400ProblemDetails()
+    {
+        var cases = new (string Path, string Body, string? EventGridType)[]
+        {
+            ("/api/calls/generic", $$"""{"eventId":"\uD800","callId":"c","clinicNumber":"{{TestData.UkClinicNumber}}","caller":null,"outcome":"missed","occurredAt":"2026-11-26T10:00:00Z"}""", null),
+            ("/api/calls/generic", """{"\uDC00":1}""", null),
+            ("/api/calls/telnyx", """{"data":{"id":"\uD800","event_type":"call.hangup"}}""", null),
+            ("/api/calls/vonage", """{"status":"\uD800","uuid":"u"}""", null),
+            ("/api/calls/ringcentral", """{"uuid":"u","event":"\uD800","body":{}}""", null),
+            ("/api/calls/acs", """[{"id":"\uD800","eventType":"Microsoft.Communication.IncomingCall","eventTime":"2026-11-26T10:00:00Z","data":{}}]""", null),
+            ("/api/calls/acs", """[{"id":"1","eventType":"Microsoft.EventGrid.SubscriptionValidationEvent","data":{"validationCode":"\uD800"}}]""", "SubscriptionValidation"),
+            ("/api/sms/acs", """[{"id":"\uD800","eventType":"Microsoft.Communication.SMSReceived","eventTime":"2026-11-26T10:00:00Z","data":{}}]""", null),
+            ("/api/sms/acs", """[{"id":"1","eventType":"Microsoft.EventGrid.SubscriptionValidationEvent","data":{"validationCode":"\uD800"}}]""", "SubscriptionValidation"),
+        };
+
+        foreach (var (path, body, eventGridType) in cases)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"{path}?code={LocalHostRunner.FunctionKey}")
+            {
+                Content = new StringContent(body, Encoding.UTF8, "application/json"),
+            };
+            if (eventGridType is not null)
+            {
+                request.Headers.Add("aeg-event-type", eventGridType);
+            }
+
+            using var response = await _host.Http.SendAsync(request);
+
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{path} {body}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            if (eventGridType is null)
+            {
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            }
+        }
+
+        Assert.Equal(0, await _host.QueuedCountAsync());
+    }
+
     [Fact]
     public async Task Ingest_WithoutFunctionKey_401()
     {

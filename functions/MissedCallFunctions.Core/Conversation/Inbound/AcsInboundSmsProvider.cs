@@ -131,7 +131,7 @@ public sealed class AcsInboundSmsProvider : IInboundSmsProvider
         string timeField;
         if (Property(item, "specversion") is { } specVersion)
         {
-            if (specVersion.ValueKind != JsonValueKind.String || specVersion.GetString() != "1.0")
+            if (specVersion.ValueKind != JsonValueKind.String || WebhookJson.String(specVersion, $"{where} field 'specversion'") != "1.0")
             {
                 throw new WebhookFormatException($"{where} is not CloudEvents 1.0 ('specversion' must be \"1.0\").");
             }
@@ -176,7 +176,7 @@ public sealed class AcsInboundSmsProvider : IInboundSmsProvider
         var text = Property(data, "message") switch
         {
             null => throw new WebhookFormatException($"{where} has no 'data.message'."),
-            { ValueKind: JsonValueKind.String } message => message.GetString()!,
+            { ValueKind: JsonValueKind.String } message => WebhookJson.String(message, $"{where} field 'message'"),
             _ => throw new WebhookFormatException($"{where} field 'message' must be a string."),
         };
 
@@ -268,7 +268,7 @@ public sealed class AcsInboundSmsProvider : IInboundSmsProvider
             throw new WebhookFormatException($"{where} field '{name}' must be a string.");
         }
 
-        var text = value.GetString()!.Trim();
+        var text = WebhookJson.String(value, $"{where} field '{name}'").Trim();
         if (text.Length > MaxFieldLength)
         {
             throw new WebhookFormatException($"{where} field '{name}' is longer than {MaxFieldLength} characters.");
@@ -298,7 +298,7 @@ public sealed class AcsInboundSmsProvider : IInboundSmsProvider
 
         if (value.ValueKind == JsonValueKind.String
             && DateTimeOffset.TryParse(
-                value.GetString(),
+                WebhookJson.String(value, $"{where} field '{name}'"),
                 CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces,
                 out var timestamp))

@@ -141,7 +141,17 @@ public sealed class AcsCallEventProvider : ICallEventProvider
             return null;
         }
 
-        var code = TryReadValidationCode(request.Body);
+        string? code;
+        try
+        {
+            code = TryReadValidationCode(request.Body);
+        }
+        catch (WebhookFormatException)
+        {
+            // Unreadable text holds no validation code; as a delivery, Parse refuses it.
+            code = null;
+        }
+
         if (code is not null)
         {
             return new WebhookReply(200, ValidationResponseBody(code), "application/json");
@@ -306,7 +316,7 @@ public sealed class AcsCallEventProvider : ICallEventProvider
         string timeField;
         if (Property(item, "specversion") is { } specVersion)
         {
-            if (specVersion.ValueKind != JsonValueKind.String || specVersion.GetString() != "1.0")
+            if (specVersion.ValueKind != JsonValueKind.String || WebhookJson.String(specVersion, $"{where} field 'specversion'") != "1.0")
             {
                 throw new WebhookFormatException($"{where} is not CloudEvents 1.0 ('specversion' must be \"1.0\").");
             }
@@ -448,7 +458,8 @@ public sealed class AcsCallEventProvider : ICallEventProvider
         return code.ValueKind switch
         {
             JsonValueKind.Number when code.TryGetInt32(out var number) => number,
-            JsonValueKind.String when int.TryParse(code.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out var number) => number,
+            JsonValueKind.String when int.TryParse(WebhookJson.String(code, "ACS field 'resultInformation.code'"), NumberStyles.None, CultureInfo.InvariantCulture,
+                out var number) => number,
             _ => null,
         };
     }
@@ -493,7 +504,8 @@ public sealed class AcsCallEventProvider : ICallEventProvider
 
     /// <summary>A non-blank string property, or null when absent, null, blank or not a string.</summary>
     private static string? Text(JsonElement item, string name)
-        => Property(item, name) is { ValueKind: JsonValueKind.String } value && value.GetString() is { } text && !string.IsNullOrWhiteSpace(text)
+        => Property(item, name) is { ValueKind: JsonValueKind.String } value && WebhookJson.String(value, $"ACS field '{name}'") is var text
+           && !string.IsNullOrWhiteSpace(text)
             ? text.Trim()
             : null;
 
@@ -504,12 +516,13 @@ public sealed class AcsCallEventProvider : ICallEventProvider
             throw new WebhookFormatException($"{where} has no '{name}'.");
         }
 
-        if (value.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(value.GetString()))
+        var text = value.ValueKind == JsonValueKind.String ? WebhookJson.String(value, $"{where} field '{name}'") : null;
+        if (string.IsNullOrWhiteSpace(text))
         {
             throw new WebhookFormatException($"{where} field '{name}' must be a non-empty string.");
         }
 
-        return Limit(value.GetString()!.Trim(), name, where);
+        return Limit(text.Trim(), name, where);
     }
 
     private static string Limit(string value, string name, string where)
@@ -526,7 +539,7 @@ public sealed class AcsCallEventProvider : ICallEventProvider
 
         if (value.ValueKind == JsonValueKind.String
             && DateTimeOffset.TryParse(
-                value.GetString(),
+                WebhookJson.String(value, $"{where} field '{name}'"),
                 CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces,
                 out var timestamp))

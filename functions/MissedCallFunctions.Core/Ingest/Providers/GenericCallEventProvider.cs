@@ -321,14 +321,15 @@ public sealed class GenericCallEventProvider : ICallEventProvider
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var property in item.EnumerateObject())
         {
-            if (!KnownProperties.Contains(property.Name))
+            var name = WebhookJson.Name(property);
+            if (!KnownProperties.Contains(name))
             {
-                throw new WebhookFormatException($"{DescribeUnknown(prefix, property.Name)} is not part of the generic call event schema");
+                throw new WebhookFormatException($"{DescribeUnknown(prefix, name)} is not part of the generic call event schema");
             }
 
-            if (!seen.Add(property.Name))
+            if (!seen.Add(name))
             {
-                throw new WebhookFormatException($"field '{prefix}{property.Name}' appears more than once");
+                throw new WebhookFormatException($"field '{prefix}{name}' appears more than once");
             }
         }
 
@@ -388,8 +389,10 @@ public sealed class GenericCallEventProvider : ICallEventProvider
     private static WebhookFormatException WrongType(string prefix, string name, string expected)
         => new($"field '{prefix}{name}' must be {expected}");
 
+    private static string Text(JsonElement value, string prefix, string name) => WebhookJson.String(value, $"field '{prefix}{name}'");
+
     private static bool TryGetPresent(JsonElement item, string name, out JsonElement value)
-        => item.TryGetProperty(name, out value) && value.ValueKind != JsonValueKind.Null;
+        => WebhookJson.TryGetProperty(item, name, out value) && value.ValueKind != JsonValueKind.Null;
 
     private static string RequiredString(JsonElement item, string prefix, string name, int maxLength)
     {
@@ -403,7 +406,7 @@ public sealed class GenericCallEventProvider : ICallEventProvider
             throw WrongType(prefix, name, "a string");
         }
 
-        var text = value.GetString()!.Trim();
+        var text = Text(value, prefix, name).Trim();
         if (text.Length == 0)
         {
             throw new WebhookFormatException($"field '{prefix}{name}' must not be empty");
@@ -429,7 +432,7 @@ public sealed class GenericCallEventProvider : ICallEventProvider
             throw WrongType(prefix, name, "a string or null");
         }
 
-        var text = value.GetString()!.Trim();
+        var text = Text(value, prefix, name).Trim();
         if (text.Length > maxLength)
         {
             throw new WebhookFormatException($"field '{prefix}{name}' is longer than {maxLength} characters");
@@ -441,7 +444,7 @@ public sealed class GenericCallEventProvider : ICallEventProvider
     private static string? ReadCaller(JsonElement item, string prefix)
     {
         // The key is required so that a sender that forgot the caller is told, rather than every call being "withheld".
-        if (!item.TryGetProperty("caller", out var value))
+        if (!WebhookJson.TryGetProperty(item, "caller", out var value))
         {
             throw new WebhookFormatException($"field '{prefix}caller' is required (send null when the caller ID is withheld)");
         }
@@ -456,7 +459,7 @@ public sealed class GenericCallEventProvider : ICallEventProvider
             throw WrongType(prefix, "caller", "a string or null");
         }
 
-        var text = value.GetString()!.Trim();
+        var text = Text(value, prefix, "caller").Trim();
         if (text.Length > MaxShortStringLength)
         {
             throw new WebhookFormatException($"field '{prefix}caller' is longer than {MaxShortStringLength} characters");
@@ -472,7 +475,7 @@ public sealed class GenericCallEventProvider : ICallEventProvider
             return CallDirection.Inbound;
         }
 
-        return value.ValueKind == JsonValueKind.String ? value.GetString() switch
+        return value.ValueKind == JsonValueKind.String ? Text(value, prefix, "direction") switch
         {
             "inbound" => CallDirection.Inbound,
             "outbound" => CallDirection.Outbound,
@@ -487,7 +490,7 @@ public sealed class GenericCallEventProvider : ICallEventProvider
             throw Missing(prefix, "outcome");
         }
 
-        if (value.ValueKind == JsonValueKind.String && Outcomes.TryGetValue(value.GetString()!, out var outcome))
+        if (value.ValueKind == JsonValueKind.String && Outcomes.TryGetValue(Text(value, prefix, "outcome"), out var outcome))
         {
             return outcome;
         }
@@ -534,7 +537,7 @@ public sealed class GenericCallEventProvider : ICallEventProvider
 
         // An explicit offset is required: a local time without one cannot be placed on the timeline.
         if (value.ValueKind != JsonValueKind.String
-            || !HasExplicitOffset(value.GetString()!)
+            || !HasExplicitOffset(Text(value, prefix, name))
             || !value.TryGetDateTimeOffset(out var timestamp))
         {
             throw WrongType(prefix, name, "an ISO-8601 date-time with an offset (e.g. 2026-11-03T09:15:27Z)");

@@ -237,6 +237,11 @@ public sealed class RingCentralCallEventProvider : ICallEventProvider
         {
             return false;
         }
+        catch (WebhookFormatException)
+        {
+            // A body with unreadable names is no handshake: Parse refuses it.
+            return true;
+        }
     }
 
     private readonly record struct Party(JsonElement Element, CallDirection Direction, string? StatusCode, CallOutcome? Outcome);
@@ -304,7 +309,8 @@ public sealed class RingCentralCallEventProvider : ICallEventProvider
         return value.ValueKind switch
         {
             JsonValueKind.Number when value.TryGetInt64(out var number) && number >= 0 => number,
-            JsonValueKind.String when long.TryParse(value.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out var number) => number,
+            JsonValueKind.String when long.TryParse(WebhookJson.String(value, "RingCentral 'body.sequence'"), NumberStyles.None, CultureInfo.InvariantCulture,
+                out var number) => number,
             _ => throw new WebhookFormatException("RingCentral 'body.sequence' is not a non-negative integer."),
         };
     }
@@ -320,7 +326,7 @@ public sealed class RingCentralCallEventProvider : ICallEventProvider
         {
             JsonValueKind.True => true,
             JsonValueKind.False => false,
-            JsonValueKind.String when bool.TryParse(value.GetString(), out var flag) => flag,
+            JsonValueKind.String when bool.TryParse(WebhookJson.String(value, $"RingCentral '{where}.{name}'"), out var flag) => flag,
             _ => throw new WebhookFormatException($"RingCentral '{where}.{name}' is not a boolean."),
         };
     }
@@ -331,7 +337,8 @@ public sealed class RingCentralCallEventProvider : ICallEventProvider
 
     /// <summary>A non-blank string property, or null when absent, null, blank or not a string.</summary>
     private static string? Text(JsonElement item, string name)
-        => Property(item, name) is { ValueKind: JsonValueKind.String } value && value.GetString() is { } text && !string.IsNullOrWhiteSpace(text)
+        => Property(item, name) is { ValueKind: JsonValueKind.String } value && WebhookJson.String(value, $"RingCentral '{name}'") is var text
+           && !string.IsNullOrWhiteSpace(text)
             ? text.Trim()
             : null;
 
@@ -349,7 +356,7 @@ public sealed class RingCentralCallEventProvider : ICallEventProvider
 
         if (value.ValueKind == JsonValueKind.String
             && DateTimeOffset.TryParse(
-                value.GetString(),
+                WebhookJson.String(value, $"RingCentral '{where}'"),
                 CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces,
                 out var timestamp))

@@ -51,7 +51,7 @@ public sealed class TelnyxCallEventProvider : ICallEventProvider
             throw new WebhookFormatException("Telnyx body must be a JSON object.");
         }
 
-        if (!root.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Object)
+        if (!WebhookJson.TryGetProperty(root, "data", out var data) || data.ValueKind != JsonValueKind.Object)
         {
             throw new WebhookFormatException("Telnyx body has no 'data' object.");
         }
@@ -61,7 +61,7 @@ public sealed class TelnyxCallEventProvider : ICallEventProvider
         var occurredAt = OptionalTimestamp(data, "occurred_at", "data.occurred_at");
 
         JsonElement? payload = null;
-        if (data.TryGetProperty("payload", out var payloadElement) && payloadElement.ValueKind != JsonValueKind.Null)
+        if (WebhookJson.TryGetProperty(data, "payload", out var payloadElement) && payloadElement.ValueKind != JsonValueKind.Null)
         {
             if (payloadElement.ValueKind != JsonValueKind.Object)
             {
@@ -297,7 +297,7 @@ public sealed class TelnyxCallEventProvider : ICallEventProvider
 
     private static string RequiredString(JsonElement element, string property, string path)
     {
-        if (!element.TryGetProperty(property, out var value) || value.ValueKind == JsonValueKind.Null)
+        if (!WebhookJson.TryGetProperty(element, property, out var value) || value.ValueKind == JsonValueKind.Null)
         {
             throw new WebhookFormatException($"Telnyx field '{path}' is missing.");
         }
@@ -307,7 +307,7 @@ public sealed class TelnyxCallEventProvider : ICallEventProvider
             throw new WebhookFormatException($"Telnyx field '{path}' must be a string.");
         }
 
-        var text = value.GetString();
+        var text = WebhookJson.String(value, $"Telnyx field '{path}'");
         if (string.IsNullOrWhiteSpace(text))
         {
             throw new WebhookFormatException($"Telnyx field '{path}' is empty.");
@@ -318,7 +318,7 @@ public sealed class TelnyxCallEventProvider : ICallEventProvider
 
     private static string? OptionalString(JsonElement element, string property, string path)
     {
-        if (!element.TryGetProperty(property, out var value) || value.ValueKind == JsonValueKind.Null)
+        if (!WebhookJson.TryGetProperty(element, property, out var value) || value.ValueKind == JsonValueKind.Null)
         {
             return null;
         }
@@ -328,13 +328,14 @@ public sealed class TelnyxCallEventProvider : ICallEventProvider
             throw new WebhookFormatException($"Telnyx field '{path}' must be a string.");
         }
 
-        var text = value.GetString();
+        var text = WebhookJson.String(value, $"Telnyx field '{path}'");
         return string.IsNullOrWhiteSpace(text) ? null : text;
     }
 
     private static string? LenientString(JsonElement element, string property)
-        => element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(value.GetString())
-            ? value.GetString()
+        => WebhookJson.TryGetProperty(element, property, out var value) && value.ValueKind == JsonValueKind.String
+           && WebhookJson.String(value, $"Telnyx field 'data.payload.{property}'") is var text && !string.IsNullOrWhiteSpace(text)
+            ? text
             : null;
 
     private static DateTimeOffset? OptionalTimestamp(JsonElement element, string property, string path)

@@ -63,7 +63,7 @@ public sealed class VonageCallEventProvider : ICallEventProvider
                 throw new WebhookFormatException("Vonage body must be a JSON object.");
             }
 
-            if (!root.TryGetProperty("status", out _))
+            if (!WebhookJson.TryGetProperty(root, "status", out _))
             {
                 // Recording, input, transfer and notify callbacks share the event URL but describe no call status.
                 return [];
@@ -229,16 +229,16 @@ public sealed class VonageCallEventProvider : ICallEventProvider
         {
             using var header = JsonDocument.Parse(headerJson);
             if (header.RootElement.ValueKind != JsonValueKind.Object
-                || !header.RootElement.TryGetProperty("alg", out var alg)
+                || !WebhookJson.TryGetProperty(header.RootElement, "alg", out var alg)
                 || alg.ValueKind != JsonValueKind.String)
             {
                 return false;
             }
 
-            algorithm = alg.GetString();
+            algorithm = WebhookJson.String(alg, "JWT 'alg'");
             return true;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or WebhookFormatException)
         {
             return false;
         }
@@ -254,17 +254,17 @@ public sealed class VonageCallEventProvider : ICallEventProvider
             using var claims = JsonDocument.Parse(claimsJson);
             var root = claims.RootElement;
             if (root.ValueKind != JsonValueKind.Object
-                || !root.TryGetProperty("iat", out var iat)
+                || !WebhookJson.TryGetProperty(root, "iat", out var iat)
                 || !TryReadUnixSeconds(iat, out issuedAt)
-                || !root.TryGetProperty("payload_hash", out var hash)
+                || !WebhookJson.TryGetProperty(root, "payload_hash", out var hash)
                 || hash.ValueKind != JsonValueKind.String
-                || string.IsNullOrEmpty(hash.GetString()))
+                || WebhookJson.String(hash, "JWT 'payload_hash'") is not { Length: > 0 } claimed)
             {
                 return false;
             }
 
-            payloadHash = hash.GetString()!;
-            if (root.TryGetProperty("exp", out var exp) && exp.ValueKind != JsonValueKind.Null)
+            payloadHash = claimed;
+            if (WebhookJson.TryGetProperty(root, "exp", out var exp) && exp.ValueKind != JsonValueKind.Null)
             {
                 if (!TryReadUnixSeconds(exp, out var expSeconds))
                 {
@@ -276,7 +276,7 @@ public sealed class VonageCallEventProvider : ICallEventProvider
 
             return true;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or WebhookFormatException)
         {
             return false;
         }
@@ -324,7 +324,7 @@ public sealed class VonageCallEventProvider : ICallEventProvider
 
     private static string RequiredString(JsonElement element, string property)
     {
-        if (!element.TryGetProperty(property, out var value) || value.ValueKind == JsonValueKind.Null)
+        if (!WebhookJson.TryGetProperty(element, property, out var value) || value.ValueKind == JsonValueKind.Null)
         {
             throw new WebhookFormatException($"Vonage field '{property}' is missing.");
         }
@@ -334,7 +334,7 @@ public sealed class VonageCallEventProvider : ICallEventProvider
             throw new WebhookFormatException($"Vonage field '{property}' must be a string.");
         }
 
-        var text = value.GetString();
+        var text = WebhookJson.String(value, $"Vonage field '{property}'");
         if (string.IsNullOrWhiteSpace(text))
         {
             throw new WebhookFormatException($"Vonage field '{property}' is empty.");
@@ -345,7 +345,7 @@ public sealed class VonageCallEventProvider : ICallEventProvider
 
     private static string? OptionalString(JsonElement element, string property)
     {
-        if (!element.TryGetProperty(property, out var value) || value.ValueKind == JsonValueKind.Null)
+        if (!WebhookJson.TryGetProperty(element, property, out var value) || value.ValueKind == JsonValueKind.Null)
         {
             return null;
         }
@@ -355,14 +355,14 @@ public sealed class VonageCallEventProvider : ICallEventProvider
             throw new WebhookFormatException($"Vonage field '{property}' must be a string.");
         }
 
-        var text = value.GetString();
+        var text = WebhookJson.String(value, $"Vonage field '{property}'");
         return string.IsNullOrWhiteSpace(text) ? null : text;
     }
 
     /// <summary>Vonage sends durations as strings ("27"); numbers are accepted too.</summary>
     private static int? OptionalSeconds(JsonElement element, string property)
     {
-        if (!element.TryGetProperty(property, out var value) || value.ValueKind == JsonValueKind.Null)
+        if (!WebhookJson.TryGetProperty(element, property, out var value) || value.ValueKind == JsonValueKind.Null)
         {
             return null;
         }
@@ -374,7 +374,7 @@ public sealed class VonageCallEventProvider : ICallEventProvider
 
         if (value.ValueKind == JsonValueKind.String)
         {
-            var text = value.GetString();
+            var text = WebhookJson.String(value, $"Vonage field '{property}'");
             if (string.IsNullOrWhiteSpace(text))
             {
                 return null;
