@@ -520,11 +520,23 @@ public sealed class ReliabilitySuiteTests
         yield return new(calls, "ringcentral other clinic's token", 401, () => Raw(HttpMethod.Post, "/api/calls/ringcentral", ringCentral(), headers: [("Verification-Token", "dev-glow-ringcentral-token")]));
         yield return new(calls, "unknown provider", 404, () => Raw(HttpMethod.Post, "/api/calls/nosuch", "{}"));
 
+        // Escaped lone surrogates: valid JSON whose text cannot be decoded, on every JSON route.
+        const string lone = "\"\\uD800\"";
+        yield return new(calls, "generic lone surrogate", 400, () => Generic(Valid().Replace("\"missed\"", lone, StringComparison.Ordinal)));
+        yield return new(calls, "generic lone surrogate in a name", 400, () => Generic("{\"\\uDC00\":1}"));
+        yield return new(calls, "telnyx lone surrogate", 400, () => Raw(HttpMethod.Post, "/api/calls/telnyx", telnyx().Replace("\"call.hangup\"", lone, StringComparison.Ordinal)));
+        yield return new(calls, "vonage lone surrogate", 400, () => Raw(HttpMethod.Post, "/api/calls/vonage", vonage().Replace("\"unanswered\"", lone, StringComparison.Ordinal)));
+        yield return new(calls, "ringcentral lone surrogate", 400, () => Raw(HttpMethod.Post, "/api/calls/ringcentral", ringCentral().Replace("\"NoAnswer\"", lone, StringComparison.Ordinal)));
+        yield return new(calls, "acs lone surrogate", 400, () => Raw(HttpMethod.Post, "/api/calls/acs?token=dev-riverside-acs-token",
+            acs().Replace("\"Microsoft.Communication.IncomingCall\"", lone, StringComparison.Ordinal)));
+
         // Inbound SMS.
         yield return new(sms, "acs no key", 401, () => Raw(HttpMethod.Post, "/api/sms/acs?token=dev-riverside-acs-token", AcsSmsReceived(Someone(), "hello there"), key: null));
         yield return new(sms, "acs missing auth (no token)", 401, () => Raw(HttpMethod.Post, "/api/sms/acs", AcsSmsReceived(Someone(), "hello there")));
         yield return new(sms, "acs malformed", 400, () => Raw(HttpMethod.Post, "/api/sms/acs?token=dev-riverside-acs-token", "[{"));
         yield return new(sms, "acs oversized", 413, () => Raw(HttpMethod.Post, "/api/sms/acs?token=dev-riverside-acs-token", big));
+        yield return new(sms, "acs lone surrogate", 400, () => Raw(HttpMethod.Post, "/api/sms/acs?token=dev-riverside-acs-token",
+            AcsSmsReceived(Someone(), "hello there").Replace("\"hello there\"", lone, StringComparison.Ordinal)));
         List<KeyValuePair<string, string>> SmsForm() => [new("AccountSid", "AC1"), new("Body", "hello there"), new("From", Someone()), new("MessageSid", "SM" + Guid.NewGuid().ToString("N")), new("To", TestData.UkClinicNumber)];
         yield return new(sms, "twilio no key", 401, () => { var r = SignedTwilio(SmsForm(), path: "/api/sms/twilio"); r.RequestUri = new Uri("/api/sms/twilio", UriKind.Relative); return r; });
         yield return new(sms, "twilio missing auth (unsigned)", 401, () => { var r = SignedTwilio(SmsForm(), path: "/api/sms/twilio"); r.Headers.Remove("X-Twilio-Signature"); return r; });

@@ -29,6 +29,9 @@ public static partial class FuzzScenario
             return bytes;
         }
 
+        // An escaped lone surrogate: valid JSON whose text cannot be decoded.
+        const string lone = "\"\\uD800\"";
+
         // ---- /api/calls/{provider} ----
         const string calls = "/api/calls/{provider}";
         string Valid(string? caller = null) => Webhooks.GenericJson(Id(), "call-" + Id(), caller ?? Caller(), "missed", DateTimeOffset.UtcNow);
@@ -53,6 +56,8 @@ public static partial class FuzzScenario
         yield return G("junk bytes", 400, () => Webhooks.Generic(Encoding.Latin1.GetString(Junk(400))));
         yield return G("invalid UTF-8", 400, () => WithBody(Webhooks.Generic("{}"), [0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d], "application/json"));
         yield return G("wrong types", 400, () => Webhooks.Generic($$"""{"eventId":1,"callId":true,"clinicNumber":[],"caller":{},"outcome":"missed","occurredAt":"yesterday"}"""));
+        yield return G("lone surrogate", 400, () => Webhooks.Generic(Valid().Replace("\"missed\"", lone, StringComparison.Ordinal)));
+        yield return G("lone surrogate in a name", 400, () => Webhooks.Generic("{\"\\uDC00\":1}"));
         yield return G("unknown outcome", 400, () => Webhooks.Generic(Valid().Replace("\"missed\"", "\"maybe\"", StringComparison.Ordinal)));
         yield return G("no occurredAt", 400, () => Webhooks.Generic($$"""{"eventId":"{{Id()}}","callId":"c","clinicNumber":"{{Sample.UkClinicNumber}}","caller":"{{Caller()}}","outcome":"missed"}"""));
         yield return G("unknown field", 400, () => Webhooks.Generic(Valid().Replace("{\"eventId\"", "{\"admin\":true,\"eventId\"", StringComparison.Ordinal)));
@@ -132,6 +137,14 @@ public static partial class FuzzScenario
         yield return A("malformed JSON", 400, () => Acs("[{\"id\":", Sample.UkAcsToken));
         yield return A("junk bytes", 400, () => WithBody(Acs("x", Sample.UkAcsToken), Junk(300), "application/json"));
         yield return A("wrong types", 400, () => Acs("[{\"id\":5,\"eventType\":[],\"data\":\"x\",\"eventTime\":true}]", Sample.UkAcsToken));
+        yield return A("lone surrogate", 400, () => Acs(Incoming().Replace("\"Microsoft.Communication.IncomingCall\"", lone, StringComparison.Ordinal), Sample.UkAcsToken));
+        yield return A("lone surrogate in a validation handshake", 400, () =>
+        {
+            var request = Acs($$$"""[{"id":"1","eventType":"Microsoft.EventGrid.SubscriptionValidationEvent","data":{"validationCode":{{{lone}}}}}]""", Sample.UkAcsToken);
+            request.Headers.Remove("aeg-event-type");
+            request.Headers.TryAddWithoutValidation("aeg-event-type", "SubscriptionValidation");
+            return request;
+        });
         yield return A("Call Automation callback without clinicNumber", 400, () => Acs(AcsAddParticipantFailed(), Sample.UkAcsToken));
         yield return A("oversized", 413, () => Acs("[" + new string(' ', 70_000) + "]", Sample.UkAcsToken));
         yield return A("text/xml", 415, () => Acs(Incoming(), Sample.UkAcsToken, contentType: "text/xml"));
@@ -174,6 +187,7 @@ public static partial class FuzzScenario
         yield return X("replayed: timestamp 1 hour old", 401, () => Telnyx(Hangup(), RandomSignature(), Now() - 3600));
         yield return X("malformed JSON", 400, () => Telnyx("{\"data\":{", RandomSignature(), Now()));
         yield return X("wrong types", 400, () => Telnyx("{\"data\":{\"event_type\":7,\"id\":[],\"payload\":\"x\"}}", RandomSignature(), Now()));
+        yield return X("lone surrogate", 400, () => Telnyx(Hangup().Replace("\"call.hangup\"", lone, StringComparison.Ordinal), RandomSignature(), Now()));
         yield return X("oversized", 413, () => Telnyx("{\"pad\":\"" + new string('t', 70_000) + "\"}", RandomSignature(), Now()));
         yield return X("text/plain", 415, () => Telnyx(Hangup(), RandomSignature(), Now(), contentType: "text/plain"));
         yield return X("unknown clinic number", 404, () => Telnyx(Hangup("+442079460777"), RandomSignature(), Now()));
@@ -202,6 +216,7 @@ public static partial class FuzzScenario
         yield return V("Basic instead of Bearer", 401, () => Vonage(Unanswered(), "Basic dXNlcjpwYXNz"));
         yield return V("malformed JSON", 400, () => Vonage("{\"status\":", "Bearer x.y.z"));
         yield return V("wrong types", 400, () => Vonage("{\"status\":5,\"to\":[],\"from\":{},\"uuid\":true}", "Bearer x.y.z"));
+        yield return V("lone surrogate", 400, () => Vonage(Unanswered().Replace("\"unanswered\"", lone, StringComparison.Ordinal), "Bearer x.y.z"));
         yield return V("oversized", 413, () => Vonage("{\"pad\":\"" + new string('v', 70_000) + "\"}", "Bearer x.y.z"));
         yield return V("text/plain", 415, () => Vonage(Unanswered(), "Bearer x.y.z", contentType: "text/plain"));
 
@@ -214,6 +229,8 @@ public static partial class FuzzScenario
         yield return R("another clinic's token", 401, () => Webhooks.RingCentral(RcMissed(), token: UsRingCentralToken));
         yield return R("malformed JSON", 400, () => Webhooks.RingCentral("{\"body\":{"));
         yield return R("wrong types", 400, () => Webhooks.RingCentral("{\"uuid\":1,\"body\":{\"parties\":\"x\",\"sequence\":\"a\"}}"));
+        yield return R("lone surrogate", 400, () => Webhooks.RingCentral(RcMissed().Replace("\"NoAnswer\"", lone, StringComparison.Ordinal)));
+        yield return R("lone surrogate in a name, with a Validation-Token", 400, () => WithHeader(Webhooks.RingCentral("{\"\\uDC00-padding-padding\":1}", token: null), "Validation-Token", "v"));
         yield return R("oversized", 413, () => Webhooks.RingCentral("{\"pad\":\"" + new string('r', 70_000) + "\"}"));
         yield return R("malformed Validation-Token handshake", 400, () => WithHeader(Webhooks.RingCentral(string.Empty, token: null), "Validation-Token", new string('v', 3000)));
 
@@ -227,6 +244,7 @@ public static partial class FuzzScenario
         yield return S("wrong token", 401, () => Acs(Received(), "nope", path: "/api/sms/acs"));
         yield return S("malformed JSON", 400, () => Acs("[{", Sample.UkAcsToken, path: "/api/sms/acs"));
         yield return S("wrong types", 400, () => Acs("[{\"id\":1,\"eventType\":\"Microsoft.Communication.SMSReceived\",\"data\":[]}]", Sample.UkAcsToken, path: "/api/sms/acs"));
+        yield return S("lone surrogate", 400, () => Acs(Received().Replace("\"Microsoft.Communication.SMSReceived\"", lone, StringComparison.Ordinal), Sample.UkAcsToken, path: "/api/sms/acs"));
         yield return S("oversized", 413, () => Acs("[" + new string(' ', 70_000) + "]", Sample.UkAcsToken, path: "/api/sms/acs"));
         yield return S("text/plain", 415, () => Acs(Received(), Sample.UkAcsToken, contentType: "text/plain", path: "/api/sms/acs"));
         yield return S("unknown clinic number", 404, () => Acs(Received("+442079460777"), Sample.UkAcsToken, path: "/api/sms/acs"));
