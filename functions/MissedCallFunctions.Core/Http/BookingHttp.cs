@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using MissedCallFunctions.Bookings;
 using MissedCallFunctions.Clinics;
@@ -18,6 +19,18 @@ public sealed class BookingHttpHandler(
     IClinicDirectory clinics, IBookingStore bookings, IRecoveryRegistry registry, IRecoveryTimeline timeline, StaffHttpHandler staff, TimeProvider time)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>The widest booking list, as for reports: a year with room either way.</summary>
+    public const int MaxListDays = Reporting.ReportRange.MaxDays;
+
+    /// <summary>How far back a reported booking may start (a booking entered the morning after).</summary>
+    public static readonly TimeSpan ReportedStartBefore = TimeSpan.FromDays(1);
+
+    /// <summary>How far ahead a reported booking may start.</summary>
+    public const int ReportedStartYearsAhead = 2;
+
+    /// <summary>The earliest time a booking list may name; times near DateTimeOffset.MinValue overflow the store's key arithmetic.</summary>
+    private static readonly DateTimeOffset EarliestListed = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     public async Task<IResult> CalendarAsync(HttpRequest request, string clinicId, CancellationToken cancellationToken)
     {
@@ -40,9 +53,27 @@ public sealed class BookingHttpHandler(
         }
 
         var now = time.GetUtcNow();
-        var from = DateTimeOffset.TryParse(request.Query["from"], out var f) ? f : now.AddDays(-1);
-        var to = DateTimeOffset.TryParse(request.Query["to"], out var t) ? t : now.AddDays(30);
+        if (!TryParseTime(request.Query["from"], now.AddDays(-1), out var from) || !TryParseTime(request.Query["to"], now.AddDays(30), out var to))
+        {
+            return HttpProblems.Problem(400, "Invalid date range", "'from' and 'to' must be ISO 8601 date-times (e.g. 2026-11-26T09:00:00Z).");
+        }
+
+        var latest = now.AddYears(ReportedStartYearsAhead + 1);
+        if (from < EarliestListed || to > latest || from >= to || (to - from).TotalDays > MaxListDays)
+        {
+            return HttpProblems.Problem(400, "Invalid date range", string.Create(CultureInfo.InvariantCulture,
+                $"'from' must be before 'to', both from {EarliestListed:yyyy-MM-dd} to {latest:yyyy-MM-dd}, at most {MaxListDays} days apart."));
+        }
+
         return Results.Json(await bookings.ListAsync(clinicId, from, to, cancellationToken).ConfigureAwait(false), Json);
+    }
+
+    /// <summary>An absent value takes <paramref name="fallback"/>; a value without an offset is UTC.</summary>
+    private static bool TryParseTime(string? text, DateTimeOffset fallback, out DateTimeOffset value)
+    {
+        value = fallback;
+        return string.IsNullOrEmpty(text)
+               || DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out value);
     }
 
     public async Task<IResult> CancelAsync(HttpRequest request, string clinicId, string bookingId, CancellationToken cancellationToken)
@@ -90,6 +121,13 @@ public sealed class BookingHttpHandler(
         if (body?.Start is not { } start || !PhoneNumberTools.IsValidE164(body.Phone) || settings.TypeOrDefault(body.AppointmentTypeId) is not { } type)
         {
             return HttpProblems.Problem(400, "Invalid booking", "Send {\"phone\":\"+E.164\",\"start\":\"ISO 8601\",\"appointmentTypeId\":\"...\"}.");
+        }
+
+        var now = time.GetUtcNow();
+        if (start < now - ReportedStartBefore || start > now.AddYears(ReportedStartYearsAhead))
+        {
+            return HttpProblems.Problem(400, "Invalid booking", string.Create(CultureInfo.InvariantCulture,
+                $"'start' must be from a day ago to {ReportedStartYearsAhead} years ahead ({now - ReportedStartBefore:O} to {now.AddYears(ReportedStartYearsAhead):O})."));
         }
 
         // The calendar works in 5-minute cells: a reported time is recorded from the cell it starts in.

@@ -11,13 +11,16 @@ public readonly record struct ReportRange(DateOnly From, DateOnly To)
     /// <summary>A year and a leap day, with room for "the last 12 months" either way.</summary>
     public const int MaxDays = 400;
 
+    /// <summary>The earliest day a report may name: no call data is older, and days near DateOnly.MinValue overflow the range arithmetic.</summary>
+    public static readonly DateOnly Earliest = new(2000, 1, 1);
+
     public static DateOnly ParseDay(string day) => DateOnly.ParseExact(day, "yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     public static string Format(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// Parses from/to (yyyy-MM-dd) or a number of days ending at 'to'; missing values default to the 30 days ending
-    /// today in the clinic's zone.
+    /// Parses from/to (yyyy-MM-dd, from <see cref="Earliest"/> to a year after today) or a number of days ending at 'to';
+    /// missing values default to the 30 days ending today in the clinic's zone.
     /// </summary>
     public static (ReportRange? Range, string? Problem) Parse(string? from, string? to, DateOnly today, string? days = null)
     {
@@ -33,9 +36,15 @@ public readonly record struct ReportRange(DateOnly From, DateOnly To)
         }
 
         DateOnly end = today, start;
+        var latest = today.AddYears(1);
         if (!string.IsNullOrEmpty(to) && !DateOnly.TryParseExact(to, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out end))
         {
             return (null, "'to' must be a date as yyyy-MM-dd.");
+        }
+
+        if (end < Earliest || end > latest)
+        {
+            return (null, $"'to' must be a day from {Format(Earliest)} to {Format(latest)}.");
         }
 
         if (string.IsNullOrEmpty(from))
@@ -45,6 +54,10 @@ public readonly record struct ReportRange(DateOnly From, DateOnly To)
         else if (!DateOnly.TryParseExact(from, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out start))
         {
             return (null, "'from' must be a date as yyyy-MM-dd.");
+        }
+        else if (start < Earliest || start > latest)
+        {
+            return (null, $"'from' must be a day from {Format(Earliest)} to {Format(latest)}.");
         }
 
         if (start > end)

@@ -188,6 +188,9 @@ public sealed class ReportingEndToEndTests : IAsyncLifetime
     [InlineData("from=2024-01-01&to=2026-01-01")]
     [InlineData("days=0")]
     [InlineData("days=ten")]
+    [InlineData("to=0001-01-01")]
+    [InlineData("from=0001-01-01&to=2026-01-01")]
+    [InlineData("to=9999-12-31")]
     public async Task BadRange_Is400WithProblemDetails(string query)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_host.BaseAddress, $"/api/clinics/{TestData.UkClinicId}/report?{query}&code={LocalHostRunner.FunctionKey}"));
@@ -196,6 +199,19 @@ public sealed class ReportingEndToEndTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    /// <summary>Regression: 'to' near DateOnly.MinValue overflowed the default range's arithmetic and answered 500.</summary>
+    [Fact]
+    public async Task DashboardReport_ToDayZero_Is400WithProblemDetails()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_host.BaseAddress, $"/api/dashboard/{TestData.UkClinicId}/report?to=0001-01-01"));
+        request.Headers.Add("X-Dashboard-Token", DashboardToken);
+        using var response = await _host.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("'to' must be a day from 2000-01-01", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Theory]

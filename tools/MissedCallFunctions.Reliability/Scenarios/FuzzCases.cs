@@ -390,6 +390,9 @@ public static partial class FuzzScenario
         });
         const string bookings = "/api/clinics/{clinicId}/bookings";
         yield return new(bookings, "report: invalid booking", 400, () => Staff(HttpMethod.Post, Sample.UkClinicId, "bookings", Sample.UkStaffToken, KeyMode.Header, "{\"phone\":\"123\",\"start\":\"soon\"}"));
+        yield return new(bookings, "report: start at the end of time", 400, () => Staff(HttpMethod.Post, Sample.UkClinicId, "bookings", Sample.UkStaffToken, KeyMode.Header,
+            $$"""{"phone":"{{Caller()}}","start":"9999-12-31T23:55:00Z"}"""));
+        yield return new(bookings, "list: from day zero", 400, () => Staff(HttpMethod.Get, Sample.UkClinicId, "bookings?from=0001-01-01", Sample.UkStaffToken, KeyMode.Header));
         yield return new(bookings, "report: malformed JSON", 400, () => Staff(HttpMethod.Post, Sample.UkClinicId, "bookings", Sample.UkStaffToken, KeyMode.Header, "{\"phone\":"));
         yield return new(bookings, "report: oversized (20 KB)", 413, () => Staff(HttpMethod.Post, Sample.UkClinicId, "bookings", Sample.UkStaffToken, KeyMode.Header,
             "{\"name\":\"" + new string('n', 20_000) + "\"}"));
@@ -404,7 +407,7 @@ public static partial class FuzzScenario
 
         const string report = "/api/clinics/{clinicId}/report";
         foreach (var query in new[] { "from=2026-13-01", "from=2026-05-02&to=2026-05-01", "from=2020-01-01&to=2026-01-01", "days=0", "days=-3", "days=ten",
-                     "days=99999999999", "to=tomorrow", "from=%00", "from=" + new string('9', 3000) })
+                     "days=99999999999", "to=tomorrow", "from=%00", "from=" + new string('9', 3000), "to=0001-01-01", "to=9999-12-31" })
         {
             yield return new(report, $"bad range '{(query.Length > 40 ? query[..40] + "..." : query)}'", 400,
                 () => Staff(HttpMethod.Get, Sample.UkClinicId, "report?" + query, Sample.UkStaffToken, KeyMode.Header));
@@ -469,6 +472,7 @@ public static partial class FuzzScenario
         }
 
         yield return new("/api/dashboard/{clinicId}/report", "bad range", 400, () => Dashboard(HttpMethod.Get, Sample.UkClinicId, "/report?days=0", Sample.UkDashboardToken));
+        yield return new("/api/dashboard/{clinicId}/report", "day zero", 400, () => Dashboard(HttpMethod.Get, Sample.UkClinicId, "/report?to=0001-01-01", Sample.UkDashboardToken));
         yield return new("/api/dashboard/{clinicId}/tasks/{taskId}/handled", "unknown task", 404,
             () => Dashboard(HttpMethod.Post, Sample.UkClinicId, $"/tasks/no-such-task-{Id()}/handled", Sample.UkDashboardToken, json: "{\"by\":\"Fuzz\"}"));
         // ---- a staff alert's task link: the signature in its query is the key ----
