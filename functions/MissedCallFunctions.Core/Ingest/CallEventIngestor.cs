@@ -1,6 +1,8 @@
+using System.Globalization;
 using MissedCallFunctions.Clinics;
 using MissedCallFunctions.Common;
 using MissedCallFunctions.Ingest.Providers;
+using MissedCallFunctions.Triage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -122,12 +124,26 @@ public sealed partial class CallEventIngestor(
             resolved.Add((item, clinic, clinicNumber.E164!));
         }
 
-        var queued = new List<string>();
-        var duplicates = new List<string>();
-        var ignored = parsed.Count - terminal.Count;
+        // The processor dead-letters what fails this check: refuse it here, where the sender still hears about it.
+        var events = new List<(CallEvent Event, ClinicConfig Clinic)>(resolved.Count);
         foreach (var (item, clinic, clinicNumber) in resolved)
         {
             var callEvent = Normalize(provider.Key, item, clinic, clinicNumber, now);
+            if (CallEventValidation.Problem(callEvent, now) is { } problem)
+            {
+                LogRejected(logger, provider.Key, 400, problem);
+                return new IngestResult.Rejected(400, "Invalid call event", string.Create(CultureInfo.InvariantCulture,
+                    $"{(resolved.Count == 1 ? "The call event" : "A call event of this request")} cannot be processed: {problem} (now is {now:O}). Nothing was queued."));
+            }
+
+            events.Add((callEvent, clinic));
+        }
+
+        var queued = new List<string>();
+        var duplicates = new List<string>();
+        var ignored = parsed.Count - terminal.Count;
+        foreach (var (callEvent, clinic) in events)
+        {
             var messageId = callEvent.MessageId;
             var claim = await ClaimAsync(messageId, cancellationToken).ConfigureAwait(false);
             if (claim == LedgerClaim.InFlight)

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Azure.Data.Tables;
+using MissedCallFunctions.Ingest;
 using MissedCallFunctions.Storage;
 using MissedCallFunctions.Tests.Infrastructure;
 
@@ -100,6 +101,27 @@ public sealed class IngestEndToEndTests : IAsyncLifetime
             {
                 Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             }
+        }
+
+        Assert.Equal(0, await _host.QueuedCountAsync());
+    }
+
+    /// <summary>Regression: such events were answered 202 and then dead-lettered by the processor, so the sender never knew.</summary>
+    [Fact]
+    public async Task Ingest_SignedEventOccurredMoreThanADayAheadOrAYearAgo_400WithTheReasonNothingQueued()
+    {
+        foreach (var occurredAt in new[] { DateTimeOffset.UtcNow.AddDays(2), DateTimeOffset.UtcNow.AddYears(-2) })
+        {
+            var id = "evt-" + Guid.NewGuid().ToString("N");
+            var json = $$"""{"eventId":"{{id}}","callId":"c-{{id}}","clinicNumber":"{{TestData.UkClinicNumber}}","caller":"{{TestData.UkMobile}}","outcome":"missed","occurredAt":"{{occurredAt:O}}"}""";
+
+            using var response = await _host.Http.SendAsync(_host.GenericEvent(json));
+
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal("Invalid call event", problem.GetProperty("title").GetString());
+            Assert.Contains("occurred-at", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         }
 
         Assert.Equal(0, await _host.QueuedCountAsync());
@@ -365,14 +387,12 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
         Assert.Equal("withheld-number", row.GetString("Reason"));
     }
 
+    /// <summary>Ingest refuses such events; the processor's check stays as the backstop for anything else that writes the queue.</summary>
     [Fact]
-    public async Task PoisonEvent_ValidSignatureImpossibleContent_MovedToPoisonQueueWithReason()
+    public async Task PoisonEvent_ImpossibleContentOnTheQueue_MovedToPoisonQueueWithReason()
     {
         var id = "evt-" + Guid.NewGuid().ToString("N");
-        var json = $$"""{"eventId":"{{id}}","callId":"c-{{id}}","clinicNumber":"{{TestData.UkClinicNumber}}","caller":"{{TestData.UkMobile}}","outcome":"missed","occurredAt":"{{DateTimeOffset.UtcNow.AddDays(30):O}}"}""";
-
-        using var response = await _host.Http.SendAsync(_host.GenericEvent(json));
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        await _host.Get<ICallEventPublisher>().PublishAsync(TestData.MissedCall(eventId: id, at: DateTimeOffset.UtcNow.AddDays(30)), null, CancellationToken.None);
 
         var poison = _host.Get<StorageClients>().Queues.GetQueueClient(_host.QueueName + "-poison");
         var deadline = DateTime.UtcNow.AddSeconds(20);

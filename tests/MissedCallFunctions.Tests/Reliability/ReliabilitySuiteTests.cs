@@ -242,26 +242,36 @@ public sealed class ReliabilitySuiteTests
     }
 
     [Fact]
-    public async Task Poison_SignedImpossibleEventsAmongGoodCalls_PoisonQueueWithReasonGoodCallsFlow()
+    public async Task Poison_SignedImpossibleEventsAmongGoodCalls_RefusedAtIngestPoisonQueueWithReasonGoodCallsFlow()
     {
         const int good = 30;
         await using var host = await LocalHostRunner.StartAsync(settings: SharedSettings(TextBackOnlyLadder));
         var goodCallers = Enumerable.Range(0, good).Select(i => Caller(6, i)).ToList();
-        var poison = new List<Func<HttpRequestMessage>>();
+        var impossible = new List<(DateTimeOffset OccurredAt, string Caller)>();
         for (var i = 0; i < 4; i++)
         {
-            var future = GenericJson("poison-f-" + Guid.NewGuid().ToString("N"), "pf-" + i, Caller(7, i), "missed", DateTimeOffset.UtcNow.AddDays(30));
-            var past = GenericJson("poison-p-" + Guid.NewGuid().ToString("N"), "pp-" + i, Caller(7, 10 + i), "missed", DateTimeOffset.UtcNow.AddYears(-2));
-            poison.Add(() => Generic(future));
-            poison.Add(() => Generic(past));
+            impossible.Add((DateTimeOffset.UtcNow.AddDays(30), Caller(7, i)));
+            impossible.Add((DateTimeOffset.UtcNow.AddYears(-2), Caller(7, 10 + i)));
         }
 
-        var sends = goodCallers.Select(c => (Func<HttpRequestMessage>)(() =>
-                Generic(GenericJson("good-" + Guid.NewGuid().ToString("N"), "g-" + c, c, "missed", DateTimeOffset.UtcNow))))
+        // Signed webhooks are refused at ingest (the sender hears why); the same events written to the queue are poison.
+        var publisher = host.Get<MissedCallFunctions.Ingest.ICallEventPublisher>();
+        var poison = impossible.Select(p => (Func<Task>)(async () =>
+        {
+            var id = "poison-" + Guid.NewGuid().ToString("N");
+            var json = GenericJson(id, "p-" + id, p.Caller, "missed", p.OccurredAt);
+            Assert.Equal(HttpStatusCode.BadRequest, (await DeliverAsync(host.Http, () => Generic(json), TimeSpan.FromSeconds(10))).Status);
+            await publisher.PublishAsync(TestData.MissedCall(p.Caller, eventId: id, at: p.OccurredAt), null, CancellationToken.None);
+        })).ToList();
+        var sends = goodCallers.Select(c => (Func<Task>)(async () =>
+            {
+                var json = GenericJson("good-" + Guid.NewGuid().ToString("N"), "g-" + c, c, "missed", DateTimeOffset.UtcNow);
+                Assert.Equal(HttpStatusCode.Accepted, (await DeliverAsync(host.Http, () => Generic(json), TimeSpan.FromSeconds(10))).Status);
+            }))
             .Concat(poison).OrderBy(_ => Guid.NewGuid()).ToList();
         foreach (var send in sends)
         {
-            Assert.Equal(HttpStatusCode.Accepted, (await DeliverAsync(host.Http, send, TimeSpan.FromSeconds(10))).Status);
+            await send();
             await Task.Delay(100);
         }
 

@@ -10,12 +10,14 @@ using MissedCallFunctions.Storage;
 namespace MissedCallFunctions.Reliability.Scenarios;
 
 /// <summary>
-/// Events with a valid signature but impossible content (and messages on the queue that no ingest could have written)
-/// end in the poison queue with a reason, while good calls sent among them keep getting their text-backs.
+/// Events with a valid signature but impossible content are refused at ingest (400), and the same events written to the
+/// queue (with messages no ingest could have written) end in the poison queue with a reason, while good calls sent
+/// among them keep getting their text-backs.
 /// </summary>
 public static class PoisonScenario
 {
-    private sealed record PoisonKind(string Name, string ExpectedReason, bool ViaHttp, Func<int, string, object> Make);
+    /// <param name="ViaHttp">Sent as a signed webhook (refused with 400), then its <paramref name="Queued"/> twin is written to the queue.</param>
+    private sealed record PoisonKind(string Name, string ExpectedReason, bool ViaHttp, Func<int, string, object> Make, Func<int, string, CallEvent>? Queued = null);
 
     public static async Task<ScenarioResult> RunAsync(ReliabilityOptions options, Random random)
     {
@@ -25,11 +27,17 @@ public static class PoisonScenario
         var kinds = new List<PoisonKind>
         {
             new("generic, signed, occurredAt 30 days ahead", "ImpossibleCallEvent", true, (i, caller) =>
-                Webhooks.GenericJson($"poison-future-{run}-{i}", $"poison-call-f-{run}-{i}", caller, "missed", DateTimeOffset.UtcNow.AddDays(30))),
+                Webhooks.GenericJson($"poison-future-{run}-{i}", $"poison-call-f-{run}-{i}", caller, "missed", DateTimeOffset.UtcNow.AddDays(30)),
+                (i, caller) => Event(run, i, caller) with { ProviderEventId = $"poison-future-{run}-{i}", OccurredAt = DateTimeOffset.UtcNow.AddDays(30) }),
             new("generic, signed, occurredAt 2 years ago", "ImpossibleCallEvent", true, (i, caller) =>
-                Webhooks.GenericJson($"poison-past-{run}-{i}", $"poison-call-p-{run}-{i}", caller, "missed", DateTimeOffset.UtcNow.AddYears(-2))),
+                Webhooks.GenericJson($"poison-past-{run}-{i}", $"poison-call-p-{run}-{i}", caller, "missed", DateTimeOffset.UtcNow.AddYears(-2)),
+                (i, caller) => Event(run, i, caller) with { ProviderEventId = $"poison-past-{run}-{i}", OccurredAt = DateTimeOffset.UtcNow.AddYears(-2) }),
             new("ringcentral, verified, eventTime 30 days ahead", "ImpossibleCallEvent", true, (i, caller) =>
-                Webhooks.RingCentralMissedJson($"s-poison-{run}-{i}", caller, DateTimeOffset.UtcNow.AddDays(30))),
+                Webhooks.RingCentralMissedJson($"s-poison-{run}-{i}", caller, DateTimeOffset.UtcNow.AddDays(30)),
+                (i, caller) => Event(run, i, caller) with
+                {
+                    Provider = "ringcentral", ProviderEventId = $"s-poison-{run}-{i}:9", ProviderCallId = $"s-poison-{run}-{i}", OccurredAt = DateTimeOffset.UtcNow.AddDays(30),
+                }),
             new("queue: not a call event", "InvalidBody", false, (i, _) => $"{{\"hello\":\"poison-{run}-{i}\""),
             new("queue: schema version 99", "ImpossibleCallEvent", false, (i, caller) => Event(run, i, caller) with { Version = 99 }),
             new("queue: clinic no longer configured", "UnknownClinic", false, (i, caller) => Event(run, i, caller) with { ClinicId = "closed-clinic" }),
@@ -87,10 +95,12 @@ public static class PoisonScenario
                     Func<HttpRequestMessage> build = kind.Name.StartsWith("ringcentral", StringComparison.Ordinal)
                         ? () => Webhooks.RingCentral(text)
                         : () => Webhooks.Generic(text);
+                    var twin = CallEventSerializer.Serialize(kind.Queued!(index, caller));
                     sends.Add(Task.Run(async () =>
                     {
                         var outcome = await Delivery.SendAsync(host.Http, build, TimeSpan.Zero, TimeSpan.Zero, retry: false);
                         poisonAnswers.AddOrUpdate($"{kind.Name}: {(outcome.Status is { } s ? (int)s : 0)}", 1, (_, c) => c + 1);
+                        await probe.Queue.SendMessageAsync(twin);
                     }));
                 }
                 else
@@ -143,6 +153,11 @@ public static class PoisonScenario
             result.Expect($"{kind.Name} -> poison ({kind.ExpectedReason})", $"{perKind} x {kind.ExpectedReason}",
                 matching.Count == 0 ? "none" : Fmt.Counts(matching.GroupBy(Reason).Select(g => KeyValuePair.Create(g.Key, g.Count()))),
                 matching.Count == perKind && matching.All(r => Reason(r) == kind.ExpectedReason));
+        }
+
+        foreach (var kind in kinds.Where(k => k.ViaHttp))
+        {
+            result.Equal($"{kind.Name}: refused at ingest (400)", perKind, poisonAnswers.GetValueOrDefault($"{kind.Name}: 400"));
         }
 
         result.Equal("good calls with a text-back", good, perCaller.Count(c => c >= 1))
