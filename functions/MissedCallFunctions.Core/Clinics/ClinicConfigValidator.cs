@@ -83,7 +83,7 @@ public static class ClinicConfigValidator
     public static IReadOnlyList<string> Validate(ClinicConfig clinic)
     {
         var errors = new List<string>();
-        if (string.IsNullOrWhiteSpace(clinic.Id) || !System.Text.RegularExpressions.Regex.IsMatch(clinic.Id, "^[a-z0-9][a-z0-9-]{1,62}$"))
+        if (!ClinicIds.IsWellFormed(clinic.Id))
         {
             errors.Add("id: use 2-63 lower-case letters, digits and dashes, starting with a letter or digit.");
         }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Azure;
 using Azure.Data.Tables;
 using MissedCallFunctions.Storage;
@@ -19,10 +20,23 @@ public interface IClinicDirectory
     Task SaveAsync(ClinicFile file, CancellationToken cancellationToken);
 }
 
+/// <summary>The shape of a clinic id (checked when a clinics file is loaded, so every stored id has it).</summary>
+public static partial class ClinicIds
+{
+    public const int MaxLength = 63;
+
+    public static bool IsWellFormed(string? id) => id is { Length: <= MaxLength } && Pattern().IsMatch(id);
+
+    // \z, not $: $ also matches before a final newline, and "id%0A" must not reach a table key.
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9-]{1,62}\z", RegexOptions.CultureInvariant)]
+    private static partial Regex Pattern();
+}
+
 /// <summary>
 /// Clinic configuration in Table Storage: <c>Clinics</c> (one row per clinic, the config as JSON) and
 /// <c>ClinicNumbers</c> (one row per dialled number, pointing at its clinic). Lookups are cached briefly because
-/// every ingest request needs one and configuration changes rarely.
+/// every ingest request needs one and configuration changes rarely. Only clinics that exist are cached: ids and
+/// numbers come from anonymous requests, and caching every miss would let anyone grow the cache without bound.
 /// </summary>
 public sealed class TableClinicDirectory(StorageClients storage, TimeProvider time) : IClinicDirectory
 {
@@ -42,6 +56,12 @@ public sealed class TableClinicDirectory(StorageClients storage, TimeProvider ti
                 .GetEntityIfExistsAsync<TableEntity>(TableKeys.Escape(e164), NumberRow, ["ClinicId"], cancellationToken)
                 .ConfigureAwait(false);
             cached = (row.HasValue ? row.Value!.GetString("ClinicId") : null, now + CacheFor);
+            if (cached.ClinicId is null)
+            {
+                _numbers.TryRemove(e164, out _);
+                return null;
+            }
+
             _numbers[e164] = cached;
         }
 
@@ -50,6 +70,11 @@ public sealed class TableClinicDirectory(StorageClients storage, TimeProvider ti
 
     public async Task<ClinicConfig?> GetAsync(string clinicId, CancellationToken cancellationToken)
     {
+        if (!ClinicIds.IsWellFormed(clinicId))
+        {
+            return null;
+        }
+
         var now = time.GetUtcNow();
         if (_clinics.TryGetValue(clinicId, out var cached) && cached.Expires > now)
         {
@@ -60,9 +85,18 @@ public sealed class TableClinicDirectory(StorageClients storage, TimeProvider ti
             .GetEntityIfExistsAsync<TableEntity>(ClinicPartition, clinicId, cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         var clinic = row.HasValue ? Deserialize(row.Value!) : null;
+        if (clinic is null)
+        {
+            _clinics.TryRemove(clinicId, out _);
+            return null;
+        }
+
         _clinics[clinicId] = (clinic, now + CacheFor);
         return clinic;
     }
+
+    /// <summary>Entries in the lookup caches (for tests: they must not grow with unknown ids or numbers).</summary>
+    internal int CachedEntries => _numbers.Count + _clinics.Count;
 
     public async Task<IReadOnlyList<ClinicConfig>> ListAsync(CancellationToken cancellationToken)
     {

@@ -211,6 +211,41 @@ public sealed class IngestEndToEndTests : IAsyncLifetime
         Assert.Equal("f5b1a7a2-55c2-4b07-9d8c-0c6b2d0f1e11", response.Headers.GetValues("Validation-Token").Single());
     }
 
+    /// <summary>Regression: unknown clinic ids and numbers from anonymous requests were cached forever, one entry each.</summary>
+    [Fact]
+    public async Task UnknownClinicIdsAndNumbers_RefusedAsUnknownAndNotCached()
+    {
+        var directory = Assert.IsType<MissedCallFunctions.Clinics.TableClinicDirectory>(_host.Get<MissedCallFunctions.Clinics.IClinicDirectory>());
+        for (var i = 0; i < 100; i++)
+        {
+            using var dashboard = new HttpRequestMessage(HttpMethod.Get, $"/api/dashboard/probe-{Guid.NewGuid():N}/report");
+            dashboard.Headers.Add("X-Dashboard-Token", "dev-riverside-dashboard-token-0001");
+            using var refused = await _host.Http.SendAsync(dashboard);
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+
+            using var unknownNumber = await _host.Http.SendAsync(_host.TwilioCallback(LocalHostRunner.TwilioNoAnswer("CA" + Guid.NewGuid().ToString("N"), to: $"+4420794607{i:D2}")));
+            Assert.Equal(HttpStatusCode.NotFound, unknownNumber.StatusCode);
+        }
+
+        foreach (var id in new[] { new string('a', 64), new string('a', 4000), "riverside-dental%0A", "Riverside-Dental" })
+        {
+            using var dashboard = new HttpRequestMessage(HttpMethod.Get, $"/api/dashboard/{id}/report");
+            dashboard.Headers.Add("X-Dashboard-Token", "dev-riverside-dashboard-token-0001");
+            using var refused = await _host.Http.SendAsync(dashboard);
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+
+            using var admin = new HttpRequestMessage(HttpMethod.Get, $"/api/admin/clinics/{id}/calls");
+            admin.Headers.Add("x-functions-key", LocalHostRunner.AdminKey);
+            using var unknown = await _host.Http.SendAsync(admin);
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+            Assert.Equal("Unknown clinic", (await unknown.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("title").GetString());
+        }
+
+        // At most the sample's own clinics (2) and numbers (3).
+        Assert.InRange(directory.CachedEntries, 0, 5);
+    }
+
     [Fact]
     public async Task AdminLoadClinics_InvalidFile_400WithEveryError()
     {
