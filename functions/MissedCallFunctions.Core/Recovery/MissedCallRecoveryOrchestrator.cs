@@ -364,11 +364,22 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
 
     private async Task<Ending?> OfferAsync(Bookings.TimeWindow? preference, bool taken)
     {
-        var offer = await context.CallActivityAsync<SlotOffer>(RecoveryActivityNames.FindSlots,
-            new FindSlotsRequest(_clinic.Id, input.InstanceId, preference, _takenSlots.ToList()), Retry);
-        if (offer.Slots.Count == 0)
+        SlotOffer? offer = null;
+        try
         {
-            await OpenTaskAsync("patient wants to book but no free time was found: please call back", urgent: false, replies: []);
+            offer = await context.CallActivityAsync<SlotOffer>(RecoveryActivityNames.FindSlots,
+                new FindSlotsRequest(_clinic.Id, input.InstanceId, preference, _takenSlots.ToList()), Retry);
+        }
+        catch (TaskFailedException)
+        {
+            // A calendar that cannot be read is handled like a full one: staff find the time on the phone.
+        }
+
+        if (offer is null || offer.Slots.Count == 0)
+        {
+            await OpenTaskAsync(offer is null
+                ? "patient wants to book but the calendar could not be read: please call back"
+                : "patient wants to book but no free time was found: please call back", urgent: false, replies: []);
             await SendToPatientAsync("no-slots", $"{_clinic.Name}: we'll call you shortly to find a time that works. Reply STOP to opt out.", "booking-no-slots");
             return new(RecoveryOutcome.RecoveredReplied, "no free slot to offer; handed to staff");
         }
@@ -384,8 +395,21 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
 
     private async Task<Ending?> BookAsync(Bookings.OfferedSlot slot)
     {
-        var result = await context.CallActivityAsync<BookSlotResult>(RecoveryActivityNames.BookSlot,
-            new BookSlotRequest(_clinic.Id, input.InstanceId, $"bk-{context.NewGuid():N}", slot, input.CallerNumber, input.CallerName), Retry);
+        BookSlotResult result;
+        try
+        {
+            result = await context.CallActivityAsync<BookSlotResult>(RecoveryActivityNames.BookSlot,
+                new BookSlotRequest(_clinic.Id, input.InstanceId, $"bk-{context.NewGuid():N}", slot, input.CallerNumber, input.CallerName), Retry);
+        }
+        catch (TaskFailedException)
+        {
+            // The booking may or may not have been written: staff check the calendar and confirm it with the patient.
+            await OpenTaskAsync($"patient chose {Bookings.OfferText.Describe(_clinic, slot)} but the booking could not be confirmed: please check and call back",
+                urgent: false, replies: []);
+            await SendToPatientAsync("booking-failed", $"{_clinic.Name}: we'll call you shortly to confirm your appointment. Reply STOP to opt out.", "booking-failed");
+            return new(RecoveryOutcome.RecoveredReplied, "booking could not be confirmed; handed to staff");
+        }
+
         if (!result.Confirmed)
         {
             _takenSlots.Add(slot.Start);
@@ -453,9 +477,8 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
         catch (TaskFailedException ex)
         {
             // "-refused" like a provider refusal: the reports count the text as not sent.
-            var type = ex.FailureDetails.ErrorType;
-            await TimelineAsync(stepKey, kind + "-refused", Now, $"not sent: the send failed ({type[(type.LastIndexOf('.') + 1)..]})");
-            throw new PatientTextFailedException($"{kind} could not be sent ({type})");
+            await TimelineAsync(stepKey, kind + "-refused", Now, $"not sent: the send failed ({ShortType(ex)})");
+            throw new PatientTextFailedException($"{kind} could not be sent ({ex.FailureDetails.ErrorType})");
         }
 
         if (result.Status == PatientSmsStatus.Sent)
@@ -482,14 +505,35 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
             await OpenTaskAsync("staff alerted", urgent: false, replies: []);
         }
 
-        await context.CallActivityAsync<int>(RecoveryActivityNames.AlertStaff,
-            new StaffAlertRequest(input.InstanceId, _clinic.Id, stepKey, roles, template, input.ClinicNumber, input.CallerNumber, input.CallAt,
-                $"task {TaskId}", context.NewGuid().ToString(), Now, TaskId), Retry);
+        try
+        {
+            await context.CallActivityAsync<int>(RecoveryActivityNames.AlertStaff,
+                new StaffAlertRequest(input.InstanceId, _clinic.Id, stepKey, roles, template, input.ClinicNumber, input.CallerNumber, input.CallAt,
+                    $"task {TaskId}", context.NewGuid().ToString(), Now, TaskId), Retry);
+        }
+        catch (TaskFailedException ex)
+        {
+            // The task is open on the staff list either way; an alert that cannot be texted must not end the recovery.
+            await TimelineAsync($"{stepKey}-failed", "alert-failed", Now, $"alert not sent: the send failed ({ShortType(ex)})");
+        }
     }
 
-    private Task<bool> TimelineAsync(string key, string kind, DateTimeOffset at, string detail)
-        => context.CallActivityAsync<bool>(RecoveryActivityNames.RecordTimeline,
-            new TimelineRequest(_clinic.Id, input.InstanceId, new TimelineEntry(key, kind, at, detail)), Retry);
+    private async Task<bool> TimelineAsync(string key, string kind, DateTimeOffset at, string detail)
+    {
+        try
+        {
+            return await context.CallActivityAsync<bool>(RecoveryActivityNames.RecordTimeline,
+                new TimelineRequest(_clinic.Id, input.InstanceId, new TimelineEntry(key, kind, at, detail)), Retry);
+        }
+        catch (TaskFailedException)
+        {
+            // The timeline records the recovery; a line it could not write must not strand the caller.
+            return false;
+        }
+    }
+
+    private static string ShortType(TaskFailedException failed)
+        => failed.FailureDetails.ErrorType[(failed.FailureDetails.ErrorType.LastIndexOf('.') + 1)..];
 
     private async Task<RecoveryResult> FinishAsync(RecoveryOutcome outcome, string detail)
     {

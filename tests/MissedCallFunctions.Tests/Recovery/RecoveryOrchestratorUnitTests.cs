@@ -1,4 +1,5 @@
 using Microsoft.DurableTask;
+using MissedCallFunctions.Bookings;
 using MissedCallFunctions.Messaging;
 using MissedCallFunctions.Recovery;
 using MissedCallFunctions.Staff;
@@ -18,6 +19,8 @@ public sealed class RecoveryOrchestratorUnitTests
     private readonly List<StaffAlertRequest> _alerts = [];
     private readonly List<CompleteRecoveryRequest> _completed = [];
     private Func<PatientSmsRequest, bool> _sendFails = _ => false;
+    private bool _alertsFail;
+    private bool _timelineFails;
     private Func<IReadOnlyList<InboxItem>> _inbox = () => [];
 
     public RecoveryOrchestratorUnitTests()
@@ -46,6 +49,11 @@ public sealed class RecoveryOrchestratorUnitTests
         {
             if (call.ArgAt<object?>(1) is TimelineRequest entry)
             {
+                if (_timelineFails)
+                {
+                    return Task.FromException<bool>(Failed(RecoveryActivityNames.RecordTimeline, new TimeoutException("storage")));
+                }
+
                 _timeline.Add(entry);
             }
 
@@ -64,7 +72,9 @@ public sealed class RecoveryOrchestratorUnitTests
         _context.CallActivityAsync<int>(Arg.Any<TaskName>(), Arg.Any<object?>(), Arg.Any<TaskOptions?>()).Returns(call =>
         {
             _alerts.Add((StaffAlertRequest)call.ArgAt<object?>(1)!);
-            return Task.FromResult(1);
+            return _alertsFail
+                ? Task.FromException<int>(Failed(RecoveryActivityNames.AlertStaff, new SmsChannelException("ACS SMS send answered 401")))
+                : Task.FromResult(1);
         });
     }
 
@@ -185,5 +195,75 @@ public sealed class RecoveryOrchestratorUnitTests
         Assert.Equal(RecoveryOutcome.HandedToStaff, result.Outcome);
         Assert.True(Assert.Single(_tasks).Urgent);
         Assert.Single(_alerts);
+    }
+
+    [Fact]
+    public async Task Run_StaffAlertsFailForGood_LadderRunsToTheEndWithTheTaskOpen()
+    {
+        var callAt = new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero);
+        StartAt(callAt);
+        _alertsFail = true;
+
+        var result = await new MissedCallRecoveryOrchestrator().RunAsync(_context, Input(callAt));
+
+        Assert.Equal(RecoveryOutcome.NoResponse, result.Outcome);
+        Assert.Equal(2, _alerts.Count); // staff and manager were both tried
+        Assert.NotEmpty(_tasks);
+        Assert.Contains(_timeline, t => t.Entry.Key == "step-2-AlertStaff-failed" && t.Entry.Kind == "alert-failed");
+        Assert.Equal(RecoveryOutcome.NoResponse, Assert.Single(_completed).Outcome);
+    }
+
+    [Fact]
+    public async Task Run_TimelineCannotBeWritten_RecoveryStillRunsAndEnds()
+    {
+        var callAt = new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero);
+        StartAt(callAt);
+        _timelineFails = true;
+
+        var result = await new MissedCallRecoveryOrchestrator().RunAsync(_context, Input(callAt));
+
+        Assert.Equal(RecoveryOutcome.NoResponse, result.Outcome);
+        Assert.Equal(2, result.TextsSent);
+        Assert.Equal(RecoveryOutcome.NoResponse, Assert.Single(_completed).Outcome);
+    }
+
+    [Fact]
+    public async Task Run_CalendarFailsForGood_StaffCallBackToBook()
+    {
+        var callAt = new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero);
+        StartAt(callAt);
+        _inbox = () => _timers.Count == 0 ? [] : [new InboxItem("r-1", InboxKind.Reply, callAt.AddMinutes(5), "Yeah I'd like to book an appointment")];
+        _context.CallActivityAsync<SlotOffer>(Arg.Any<TaskName>(), Arg.Any<object?>(), Arg.Any<TaskOptions?>())
+            .Returns(Task.FromException<SlotOffer>(Failed(RecoveryActivityNames.FindSlots, new TimeoutException("calendar"))));
+
+        var result = await new MissedCallRecoveryOrchestrator().RunAsync(_context, Input(callAt));
+
+        Assert.Equal(RecoveryOutcome.RecoveredReplied, result.Outcome);
+        Assert.Equal("patient wants to book but the calendar could not be read: please call back", Assert.Single(_tasks).Reason);
+        Assert.Equal("booking-no-slots", _texts[^1].TimelineKind);
+        Assert.Equal(RecoveryOutcome.RecoveredReplied, Assert.Single(_completed).Outcome);
+    }
+
+    [Fact]
+    public async Task Run_BookingFailsForGood_StaffConfirmIt()
+    {
+        var callAt = new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero);
+        StartAt(callAt);
+        var slot = new OfferedSlot(callAt.AddDays(1), TimeSpan.FromMinutes(20), "check-up");
+        _inbox = () => _timers.Count == 0 ? []
+            : _texts.Any(t => t.TimelineKind == "booking-offer")
+                ? [new InboxItem("r-1", InboxKind.Reply, callAt.AddMinutes(5), "Yeah I'd like to book an appointment"), new InboxItem("r-2", InboxKind.Reply, callAt.AddMinutes(6), "1")]
+                : [new InboxItem("r-1", InboxKind.Reply, callAt.AddMinutes(5), "Yeah I'd like to book an appointment")];
+        _context.CallActivityAsync<SlotOffer>(Arg.Any<TaskName>(), Arg.Any<object?>(), Arg.Any<TaskOptions?>())
+            .Returns(Task.FromResult(new SlotOffer([slot], MatchedPreference: true)));
+        _context.CallActivityAsync<BookSlotResult>(Arg.Any<TaskName>(), Arg.Any<object?>(), Arg.Any<TaskOptions?>())
+            .Returns(Task.FromException<BookSlotResult>(Failed(RecoveryActivityNames.BookSlot, new TimeoutException("calendar"))));
+
+        var result = await new MissedCallRecoveryOrchestrator().RunAsync(_context, Input(callAt));
+
+        Assert.Equal(RecoveryOutcome.RecoveredReplied, result.Outcome);
+        Assert.Contains("the booking could not be confirmed", Assert.Single(_tasks).Reason, StringComparison.Ordinal);
+        Assert.Equal("booking-failed", _texts[^1].TimelineKind);
+        Assert.DoesNotContain("booked", _texts[^1].Body, StringComparison.OrdinalIgnoreCase);
     }
 }
