@@ -125,13 +125,10 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
         {
             var step = ladder[i];
             var due = DueOf(step);
-            string? deferReason = null;
-            if (step.Action == EscalationAction.NudgePatient)
-            {
-                (due, deferReason) = SendingWindow.NextSendingTime(_clinic, due);
-            }
-
-            if (await WaitUntilAsync(due) is { } ended)
+            var ended = step.Action == EscalationAction.NudgePatient
+                ? await WaitForSendingTimeAsync($"step-{i}", step.Action.ToString(), due)
+                : await WaitUntilAsync(due);
+            if (ended is not null)
             {
                 return await FinishAsync(ended.Outcome, ended.Detail);
             }
@@ -139,11 +136,6 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
             if (_engaged)
             {
                 return await ConversationAsync();
-            }
-
-            if (deferReason is not null)
-            {
-                await TimelineAsync($"step-{i}-deferred", "deferred", Now, $"{step.Action} deferred: {deferReason}");
             }
 
             if (await RunStepAsync(i, step) is { } stopped)
@@ -211,6 +203,41 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="due"/>, moved into the clinic's sending window, and checks the window again after
+    /// each wait: a timer can fire late (host down, backlog, retries) when the window has closed meanwhile. Each
+    /// deferral is recorded on the timeline once the wait is over. Returns early like <see cref="WaitUntilAsync"/>.
+    /// </summary>
+    private async Task<Ending?> WaitForSendingTimeAsync(string key, string what, DateTimeOffset due)
+    {
+        var (at, reason) = SendingWindow.NextSendingTime(_clinic, due);
+        var deferrals = 0;
+        while (true)
+        {
+            if (await WaitUntilAsync(at) is { } ended)
+            {
+                return ended;
+            }
+
+            if (_engaged)
+            {
+                return null;
+            }
+
+            if (reason is not null)
+            {
+                deferrals++;
+                await TimelineAsync(deferrals == 1 ? $"{key}-deferred" : $"{key}-deferred-{deferrals}", "deferred", Now, $"{what} deferred: {reason}");
+            }
+
+            (at, reason) = SendingWindow.NextSendingTime(_clinic, Now);
+            if (reason is null)
+            {
+                return null;
+            }
+        }
     }
 
     private Task<IReadOnlyList<InboxItem>> TakeInboxAsync()

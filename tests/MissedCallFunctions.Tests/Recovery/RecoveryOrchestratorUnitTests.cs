@@ -21,6 +21,7 @@ public sealed class RecoveryOrchestratorUnitTests
     private Func<PatientSmsRequest, bool> _sendFails = _ => false;
     private bool _alertsFail;
     private bool _timelineFails;
+    private TimeSpan _firstTimerLate = TimeSpan.Zero;
     private Func<IReadOnlyList<InboxItem>> _inbox = () => [];
 
     public RecoveryOrchestratorUnitTests()
@@ -32,7 +33,7 @@ public sealed class RecoveryOrchestratorUnitTests
         {
             var fireAt = call.Arg<DateTime>();
             _timers.Add(fireAt);
-            _context.CurrentUtcDateTime.Returns(fireAt); // the timer fired: time moves on
+            _context.CurrentUtcDateTime.Returns(fireAt + (_timers.Count == 1 ? _firstTimerLate : TimeSpan.Zero)); // the timer fired: time moves on
             return Task.CompletedTask;
         });
         _context.CallActivityAsync<IReadOnlyList<InboxItem>>(Arg.Is<TaskName>(n => n.Name == RecoveryActivityNames.TakeInbox), Arg.Any<object?>(), Arg.Any<TaskOptions?>())
@@ -265,5 +266,24 @@ public sealed class RecoveryOrchestratorUnitTests
         Assert.Contains("the booking could not be confirmed", Assert.Single(_tasks).Reason, StringComparison.Ordinal);
         Assert.Equal("booking-failed", _texts[^1].TimelineKind);
         Assert.DoesNotContain("booked", _texts[^1].Body, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Run_FollowUpTimerFiresAfterTheWindowClosed_DeferredAgainToTheNextMorning()
+    {
+        // 20:00 in London: the follow-up is due 20:30, inside the window, but its timer fires at 21:40 (host down).
+        var callAt = new DateTimeOffset(2026, 11, 25, 20, 0, 0, TimeSpan.Zero);
+        StartAt(callAt);
+        _firstTimerLate = TimeSpan.FromMinutes(70);
+
+        await new MissedCallRecoveryOrchestrator().RunAsync(_context, Input(callAt));
+
+        Assert.Equal(new DateTime(2026, 11, 25, 20, 30, 0, DateTimeKind.Utc), _timers[0]);
+        Assert.Equal(new DateTime(2026, 11, 26, 8, 0, 0, DateTimeKind.Utc), _timers[1]);
+        var followUp = Assert.Single(_texts, t => t.TimelineKind == "follow-up");
+        Assert.Equal(new DateTimeOffset(2026, 11, 26, 8, 0, 0, TimeSpan.Zero), followUp.FirstSent);
+        var deferred = Assert.Single(_timeline, t => t.Entry.Kind == "deferred");
+        Assert.Equal("step-0-deferred", deferred.Entry.Key);
+        Assert.Contains("outside sending hours 08:00-21:00 Europe/London", deferred.Entry.Detail, StringComparison.Ordinal);
     }
 }
