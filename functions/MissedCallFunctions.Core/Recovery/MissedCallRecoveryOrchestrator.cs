@@ -59,7 +59,8 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
     private DateTimeOffset Now => new(context.CurrentUtcDateTime, TimeSpan.Zero);
 
     // The ladder counts from the text-back (or the hand-back), not from the call: an event delivered late (providers
-    // retry for hours) must not fire the text-back, the follow-up and every escalation in the same second.
+    // retry for hours) must not fire the text-back, the follow-up and every escalation in the same second. A deferred
+    // follow-up moves it on by the deferral.
     private DateTimeOffset _ladderStart;
 
     private string TaskId => input.InstanceId;
@@ -125,9 +126,19 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
         {
             var step = ladder[i];
             var due = DueOf(step);
-            var ended = step.Action == EscalationAction.NudgePatient
-                ? await WaitForSendingTimeAsync($"step-{i}", step.Action.ToString(), due)
-                : await WaitUntilAsync(due);
+            Ending? ended;
+            if (step.Action == EscalationAction.NudgePatient)
+            {
+                (ended, var sendAt) = await WaitForSendingTimeAsync($"step-{i}", step.Action.ToString(), due);
+                // The rest of the ladder moves with a deferred follow-up: counted from the old start, the callback task
+                // and alerts that fell due while the window was closed would all fire in the same second after it.
+                _ladderStart += sendAt - due;
+            }
+            else
+            {
+                ended = await WaitUntilAsync(due);
+            }
+
             if (ended is not null)
             {
                 return await FinishAsync(ended.Outcome, ended.Detail);
@@ -208,9 +219,10 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
     /// <summary>
     /// Waits until <paramref name="due"/>, moved into the clinic's sending window, and checks the window again after
     /// each wait: a timer can fire late (host down, backlog, retries) when the window has closed meanwhile. Each
-    /// deferral is recorded on the timeline once the wait is over. Returns early like <see cref="WaitUntilAsync"/>.
+    /// deferral is recorded on the timeline once the wait is over. Returns early like <see cref="WaitUntilAsync"/>, and
+    /// the time the text was deferred to (<paramref name="due"/> itself when it was not).
     /// </summary>
-    private async Task<Ending?> WaitForSendingTimeAsync(string key, string what, DateTimeOffset due)
+    private async Task<(Ending? Ended, DateTimeOffset SendAt)> WaitForSendingTimeAsync(string key, string what, DateTimeOffset due)
     {
         var (at, reason) = SendingWindow.NextSendingTime(_clinic, due);
         var deferrals = 0;
@@ -218,12 +230,12 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
         {
             if (await WaitUntilAsync(at) is { } ended)
             {
-                return ended;
+                return (ended, at);
             }
 
             if (_engaged)
             {
-                return null;
+                return (null, at);
             }
 
             if (reason is not null)
@@ -232,10 +244,11 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
                 await TimelineAsync(deferrals == 1 ? $"{key}-deferred" : $"{key}-deferred-{deferrals}", "deferred", Now, $"{what} deferred: {reason}");
             }
 
+            var sendAt = at;
             (at, reason) = SendingWindow.NextSendingTime(_clinic, Now);
             if (reason is null)
             {
-                return null;
+                return (null, sendAt);
             }
         }
     }

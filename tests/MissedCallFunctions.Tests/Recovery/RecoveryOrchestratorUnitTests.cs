@@ -286,4 +286,37 @@ public sealed class RecoveryOrchestratorUnitTests
         Assert.Equal("step-0-deferred", deferred.Entry.Key);
         Assert.Contains("outside sending hours 08:00-21:00 Europe/London", deferred.Entry.Detail, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Run_FollowUpDeferredOvernight_LaterStepsKeepTheirSpacingFromIt()
+    {
+        // Thursday 20:45 in London: the follow-up due 21:15 goes at 08:00; the callback task and the staff alert, 2 h
+        // after the text-back, come 1 h 30 after the follow-up (not at 22:45, i.e. the second after it); the manager
+        // alert at the end of the next business day counted from there (Saturday, open until 13:00).
+        var callAt = new DateTimeOffset(2026, 11, 26, 20, 45, 0, TimeSpan.Zero);
+        StartAt(callAt);
+
+        await new MissedCallRecoveryOrchestrator().RunAsync(_context, Input(callAt));
+
+        Assert.Equal(
+            [new DateTime(2026, 11, 27, 8, 0, 0, DateTimeKind.Utc), new DateTime(2026, 11, 27, 9, 30, 0, DateTimeKind.Utc), new DateTime(2026, 11, 28, 13, 0, 0, DateTimeKind.Utc)],
+            _timers);
+        var followUp = Assert.Single(_texts, t => t.TimelineKind == "follow-up");
+        var callback = _tasks[0];
+        Assert.Equal("no reply to the text-back: please call back", callback.Reason);
+        Assert.Equal(TimeSpan.FromMinutes(90), callback.At - followUp.FirstSent);
+        Assert.Equal(new DateTimeOffset(2026, 11, 27, 9, 30, 0, TimeSpan.Zero), _alerts[0].FirstSent);
+    }
+
+    [Fact]
+    public async Task Run_FollowUpNotDeferred_LadderKeepsItsTimesFromTheTextBack()
+    {
+        var callAt = new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero);
+        StartAt(callAt);
+
+        await new MissedCallRecoveryOrchestrator().RunAsync(_context, Input(callAt));
+
+        Assert.Equal(new DateTime(2026, 11, 25, 10, 30, 0, DateTimeKind.Utc), _timers[0]);
+        Assert.Equal(new DateTime(2026, 11, 25, 12, 0, 0, DateTimeKind.Utc), _timers[1]);
+    }
 }
