@@ -19,7 +19,8 @@ public sealed class ReliabilityOptions
                            every text-back sent exactly once; the longest delay
           azurite-restart  Azurite (persistent data) stopped and started mid-run while calls flow: 5xx window, then every
                            accepted call texted back exactly once
-          poison           signed events with impossible content end in the poison queue with a reason; good calls keep flowing
+          poison           signed events with impossible content are refused at ingest (400); written to the queue, they end in
+                           the poison queue with a reason; good calls keep flowing
           fuzz             >= 1,000 (reduced) / 5,000 (full) bad requests against every HTTP endpoint: all 4xx, nothing queued or
                            recorded, host healthy; no full number or message body in Information+ logs
           all              every scenario in turn

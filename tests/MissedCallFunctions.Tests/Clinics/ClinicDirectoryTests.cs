@@ -1,10 +1,13 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using MissedCallFunctions.Clinics;
 using MissedCallFunctions.Storage;
 using MissedCallFunctions.Tests.Infrastructure;
 
 namespace MissedCallFunctions.Tests.Clinics;
 
-/// <summary>The clinic directory on Azurite: what its lookup caches hold.</summary>
+/// <summary>The clinic directory on Azurite, and through the local host: what its lookup caches hold.</summary>
 public sealed class ClinicDirectoryTests
 {
     [Theory]
@@ -77,5 +80,41 @@ public sealed class ClinicDirectoryTests
 
         Assert.NotNull(await here.GetAsync(TestData.UkClinicId, CancellationToken.None));
         Assert.NotNull(await here.FindByNumberAsync(TestData.UkClinicNumber, CancellationToken.None));
+    }
+
+    /// <summary>Regression: unknown clinic ids and numbers from anonymous requests were cached forever, one entry each.</summary>
+    [Fact]
+    public async Task HttpRoutes_UnknownOrMalformedClinicIdsAndNumbers_RefusedAsUnknownAndNotCached()
+    {
+        await using var host = await LocalHostRunner.StartAsync(runProcessor: false);
+        var directory = Assert.IsType<TableClinicDirectory>(host.Get<IClinicDirectory>());
+        for (var i = 0; i < 100; i++)
+        {
+            using var dashboard = new HttpRequestMessage(HttpMethod.Get, $"/api/dashboard/probe-{Guid.NewGuid():N}/report");
+            dashboard.Headers.Add("X-Dashboard-Token", "dev-riverside-dashboard-token-0001");
+            using var refused = await host.Http.SendAsync(dashboard);
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+
+            using var unknownNumber = await host.Http.SendAsync(host.TwilioCallback(LocalHostRunner.TwilioNoAnswer("CA" + Guid.NewGuid().ToString("N"), to: $"+4420794607{i:D2}")));
+            Assert.Equal(HttpStatusCode.NotFound, unknownNumber.StatusCode);
+        }
+
+        foreach (var id in new[] { new string('a', 64), new string('a', 4000), "riverside-dental%0A", "Riverside-Dental" })
+        {
+            using var dashboard = new HttpRequestMessage(HttpMethod.Get, $"/api/dashboard/{id}/report");
+            dashboard.Headers.Add("X-Dashboard-Token", "dev-riverside-dashboard-token-0001");
+            using var refused = await host.Http.SendAsync(dashboard);
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+
+            using var admin = new HttpRequestMessage(HttpMethod.Get, $"/api/admin/clinics/{id}/calls");
+            admin.Headers.Add("x-functions-key", LocalHostRunner.AdminKey);
+            using var unknown = await host.Http.SendAsync(admin);
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+            Assert.Equal("Unknown clinic", (await unknown.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("title").GetString());
+        }
+
+        // At most the sample's own clinics (2) and numbers (3).
+        Assert.InRange(directory.CachedEntries, 0, 5);
     }
 }

@@ -66,67 +66,6 @@ public sealed class IngestEndToEndTests : IAsyncLifetime
         Assert.Equal(0, await _host.QueuedCountAsync());
     }
 
-    /// <summary>Regression: an escaped lone surrogate made JsonElement.GetString() throw, and the route answered 500.</summary>
-    [Fact]
-    public async Task Ingest_LoneSurrogateEscapeOnEveryJsonWebhookRoute_400ProblemDetails()
-    {
-        var cases = new (string Path, string Body, string? EventGridType)[]
-        {
-            ("/api/calls/generic", $$"""{"eventId":"\uD800","callId":"c","clinicNumber":"{{TestData.UkClinicNumber}}","caller":null,"outcome":"missed","occurredAt":"2026-11-26T10:00:00Z"}""", null),
-            ("/api/calls/generic", """{"\uDC00":1}""", null),
-            ("/api/calls/telnyx", """{"data":{"id":"\uD800","event_type":"call.hangup"}}""", null),
-            ("/api/calls/vonage", """{"status":"\uD800","uuid":"u"}""", null),
-            ("/api/calls/ringcentral", """{"uuid":"u","event":"\uD800","body":{}}""", null),
-            ("/api/calls/acs", """[{"id":"\uD800","eventType":"Microsoft.Communication.IncomingCall","eventTime":"2026-11-26T10:00:00Z","data":{}}]""", null),
-            ("/api/calls/acs", """[{"id":"1","eventType":"Microsoft.EventGrid.SubscriptionValidationEvent","data":{"validationCode":"\uD800"}}]""", "SubscriptionValidation"),
-            ("/api/sms/acs", """[{"id":"\uD800","eventType":"Microsoft.Communication.SMSReceived","eventTime":"2026-11-26T10:00:00Z","data":{}}]""", null),
-            ("/api/sms/acs", """[{"id":"1","eventType":"Microsoft.EventGrid.SubscriptionValidationEvent","data":{"validationCode":"\uD800"}}]""", "SubscriptionValidation"),
-        };
-
-        foreach (var (path, body, eventGridType) in cases)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, $"{path}?code={LocalHostRunner.FunctionKey}")
-            {
-                Content = new StringContent(body, Encoding.UTF8, "application/json"),
-            };
-            if (eventGridType is not null)
-            {
-                request.Headers.Add("aeg-event-type", eventGridType);
-            }
-
-            using var response = await _host.Http.SendAsync(request);
-
-            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{path} {body}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-            if (eventGridType is null)
-            {
-                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-            }
-        }
-
-        Assert.Equal(0, await _host.QueuedCountAsync());
-    }
-
-    /// <summary>Regression: such events were answered 202 and then dead-lettered by the processor, so the sender never knew.</summary>
-    [Fact]
-    public async Task Ingest_SignedEventOccurredMoreThanADayAheadOrAYearAgo_400WithTheReasonNothingQueued()
-    {
-        foreach (var occurredAt in new[] { DateTimeOffset.UtcNow.AddDays(2), DateTimeOffset.UtcNow.AddYears(-2) })
-        {
-            var id = "evt-" + Guid.NewGuid().ToString("N");
-            var json = $$"""{"eventId":"{{id}}","callId":"c-{{id}}","clinicNumber":"{{TestData.UkClinicNumber}}","caller":"{{TestData.UkMobile}}","outcome":"missed","occurredAt":"{{occurredAt:O}}"}""";
-
-            using var response = await _host.Http.SendAsync(_host.GenericEvent(json));
-
-            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-            var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
-            Assert.Equal("Invalid call event", problem.GetProperty("title").GetString());
-            Assert.Contains("occurred-at", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
-        }
-
-        Assert.Equal(0, await _host.QueuedCountAsync());
-    }
-
     [Fact]
     public async Task Ingest_WithoutFunctionKey_401()
     {
@@ -209,41 +148,6 @@ public sealed class IngestEndToEndTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("f5b1a7a2-55c2-4b07-9d8c-0c6b2d0f1e11", response.Headers.GetValues("Validation-Token").Single());
-    }
-
-    /// <summary>Regression: unknown clinic ids and numbers from anonymous requests were cached forever, one entry each.</summary>
-    [Fact]
-    public async Task UnknownClinicIdsAndNumbers_RefusedAsUnknownAndNotCached()
-    {
-        var directory = Assert.IsType<MissedCallFunctions.Clinics.TableClinicDirectory>(_host.Get<MissedCallFunctions.Clinics.IClinicDirectory>());
-        for (var i = 0; i < 100; i++)
-        {
-            using var dashboard = new HttpRequestMessage(HttpMethod.Get, $"/api/dashboard/probe-{Guid.NewGuid():N}/report");
-            dashboard.Headers.Add("X-Dashboard-Token", "dev-riverside-dashboard-token-0001");
-            using var refused = await _host.Http.SendAsync(dashboard);
-            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
-
-            using var unknownNumber = await _host.Http.SendAsync(_host.TwilioCallback(LocalHostRunner.TwilioNoAnswer("CA" + Guid.NewGuid().ToString("N"), to: $"+4420794607{i:D2}")));
-            Assert.Equal(HttpStatusCode.NotFound, unknownNumber.StatusCode);
-        }
-
-        foreach (var id in new[] { new string('a', 64), new string('a', 4000), "riverside-dental%0A", "Riverside-Dental" })
-        {
-            using var dashboard = new HttpRequestMessage(HttpMethod.Get, $"/api/dashboard/{id}/report");
-            dashboard.Headers.Add("X-Dashboard-Token", "dev-riverside-dashboard-token-0001");
-            using var refused = await _host.Http.SendAsync(dashboard);
-            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
-            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
-
-            using var admin = new HttpRequestMessage(HttpMethod.Get, $"/api/admin/clinics/{id}/calls");
-            admin.Headers.Add("x-functions-key", LocalHostRunner.AdminKey);
-            using var unknown = await _host.Http.SendAsync(admin);
-            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
-            Assert.Equal("Unknown clinic", (await unknown.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("title").GetString());
-        }
-
-        // At most the sample's own clinics (2) and numbers (3).
-        Assert.InRange(directory.CachedEntries, 0, 5);
     }
 
     [Fact]
