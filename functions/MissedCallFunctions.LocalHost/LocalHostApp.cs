@@ -176,7 +176,8 @@ public static class LocalHostApp
         app.MapPost("/api/admin/clinics/{clinicId}/contacts",
             (HttpRequest request, string clinicId, ClinicAdminHttpHandler handler, CancellationToken ct) => handler.ImportContactsAsync(request, clinicId, ct));
         app.MapGet("/api/admin/clinics/{clinicId}/calls",
-            (string clinicId, int? limit, ClinicAdminHttpHandler handler, CancellationToken ct) => handler.RecentCallsAsync(clinicId, limit, ct));
+            // The query is read by the handler: minimal-API binding of an int would refuse "abc" with an empty 400.
+            (HttpRequest request, string clinicId, ClinicAdminHttpHandler handler, CancellationToken ct) => handler.RecentCallsAsync(request, clinicId, ct));
     }
 
     /// <param name="azuriteData">The embedded Azurite's data folder, when it keeps data between runs.</param>

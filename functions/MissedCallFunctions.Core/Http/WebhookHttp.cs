@@ -153,14 +153,22 @@ public sealed class ClinicAdminHttpHandler(Clinics.IClinicDirectory directory, T
         return Results.Ok(new { imported = parsed.Count });
     }
 
-    public async Task<IResult> RecentCallsAsync(string clinicId, int? limit, CancellationToken cancellationToken)
+    /// <summary>The clinic's latest call decisions: <c>?limit=</c> 1 to 200 (default 20; whole numbers outside are clamped).</summary>
+    public async Task<IResult> RecentCallsAsync(HttpRequest request, string clinicId, CancellationToken cancellationToken)
     {
+        var limit = 20;
+        if (request.Query["limit"].FirstOrDefault() is { Length: > 0 } text
+            && !int.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out limit))
+        {
+            return HttpProblems.Problem(400, "Invalid limit", "'limit' must be a whole number from 1 to 200.");
+        }
+
         if (await directory.GetAsync(clinicId, cancellationToken).ConfigureAwait(false) is null)
         {
             return HttpProblems.Problem(404, "Unknown clinic", "No clinic has that id.");
         }
 
-        var calls = await records.RecentAsync(clinicId, Math.Clamp(limit ?? 20, 1, 200), cancellationToken).ConfigureAwait(false);
+        var calls = await records.RecentAsync(clinicId, Math.Clamp(limit, 1, 200), cancellationToken).ConfigureAwait(false);
         return Results.Json(calls, new JsonSerializerOptions(JsonSerializerDefaults.Web));
     }
 

@@ -34,8 +34,7 @@ public sealed class AdminFunctions(ClinicAdminHttpHandler clinics)
         string clinicId,
         CancellationToken cancellationToken)
     {
-        var limit = int.TryParse(request.Query["limit"], out var value) ? value : (int?)null;
-        var result = await clinics.RecentCallsAsync(clinicId, limit, cancellationToken);
+        var result = await clinics.RecentCallsAsync(request, clinicId, cancellationToken);
         await result.ExecuteAsync(request.HttpContext);
         return new EmptyResult();
     }
