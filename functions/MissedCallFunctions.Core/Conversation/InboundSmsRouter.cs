@@ -128,7 +128,7 @@ public sealed partial class InboundSmsRouter(
             handled.Add(key);
         }
 
-        return new IngestResult.Accepted(handled, duplicates, 0);
+        return new IngestResult.Accepted(handled, duplicates, 0) { Reply = provider.Acknowledgement };
     }
 
     private async Task RouteReplyAsync(ClinicConfig clinic, ReceivedSms sms, IRecoveryOrchestrations orchestrations, CancellationToken cancellationToken)

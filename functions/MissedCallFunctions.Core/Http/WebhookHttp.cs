@@ -40,6 +40,7 @@ public sealed class IngestHttpHandler(CallEventIngestor ingestor, IOptions<Inges
     public static IResult ToHttp(IngestResult result) => result switch
     {
         IngestResult.Handshake h => new ReplyResult(h.Reply),
+        IngestResult.Accepted { Reply: { } reply } => new ReplyResult(reply),
         IngestResult.Accepted a => Results.Json(
             new { status = "accepted", queued = a.Queued, duplicates = a.Duplicates, ignored = a.Ignored },
             statusCode: StatusCodes.Status202Accepted),

@@ -18,7 +18,11 @@ public abstract record IngestResult
     /// Authenticated and handled: <see cref="Queued"/> went to the queue now, <see cref="Duplicates"/> had been
     /// queued before, <see cref="Ignored"/> were not terminal (ringing, in progress) and need no decision.
     /// </summary>
-    public sealed record Accepted(IReadOnlyList<string> Queued, IReadOnlyList<string> Duplicates, int Ignored) : IngestResult;
+    public sealed record Accepted(IReadOnlyList<string> Queued, IReadOnlyList<string> Duplicates, int Ignored) : IngestResult
+    {
+        /// <summary>The provider's own acknowledgement, answered instead of the JSON summary (Twilio's TwiML).</summary>
+        public WebhookReply? Reply { get; init; }
+    }
 
     /// <summary>Refused; nothing was queued. <see cref="Title"/> and <see cref="Detail"/> never echo the body.</summary>
     public sealed record Rejected(int StatusCode, string Title, string Detail) : IngestResult;

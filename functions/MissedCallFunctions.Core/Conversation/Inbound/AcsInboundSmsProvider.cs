@@ -77,6 +77,9 @@ public sealed class AcsInboundSmsProvider : IInboundSmsProvider
     /// </summary>
     public WebhookReply? TryHandshake(WebhookRequest request) => EventGrid.TryHandshake(request);
 
+    /// <summary>Event Grid only reads the status code.</summary>
+    public WebhookReply? Acknowledgement => null;
+
     /// <summary>
     /// Event Grid does not sign deliveries: when the clinic has an <see cref="ClinicWebhookSecrets.AcsWebhookToken"/>,
     /// the subscription URL must carry <c>?token=</c> with that value (constant-time compare); otherwise the function key

@@ -34,6 +34,12 @@ public interface IInboundSmsProvider
     SignatureCheck Verify(WebhookRequest request, ClinicWebhookSecrets secrets, DateTimeOffset now);
 
     /// <summary>
+    /// The answer to a handled webhook when the provider reads it (Twilio executes a TwiML answer); null for the
+    /// generic 202 JSON summary.
+    /// </summary>
+    WebhookReply? Acknowledgement { get; }
+
+    /// <summary>
     /// The clinic's number in the event, as sent (not normalized): the recipient (To) of a <see cref="ReceivedSms"/>,
     /// the sender (From) of a <see cref="DeliveryReport"/>. Look the clinic up by it, then <see cref="Verify"/>.
     /// </summary>

@@ -73,6 +73,9 @@ public sealed class TwilioInboundSmsProvider : IInboundSmsProvider
 
     public WebhookReply? TryHandshake(WebhookRequest request) => null;
 
+    /// <summary>Twilio runs whatever TwiML it gets back: empty TwiML, so nothing is sent and nothing is logged as an error.</summary>
+    public WebhookReply Acknowledgement => AcknowledgeReply;
+
     public SignatureCheck Verify(WebhookRequest request, ClinicWebhookSecrets secrets, DateTimeOffset now)
         => Signatures.Verify(request, secrets, now);
 
