@@ -27,6 +27,12 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
     private static readonly TimeSpan UrgentWindow = TimeSpan.FromMinutes(10);
     private const int UrgentCallCount = 3;
 
+    // The text-back may go at any hour because it answers a call the person just made. A call event that reaches us
+    // later (provider retries, queue backlog, a dead-letter replay) is no longer that conversation: it keeps to the
+    // sending window, and past a day a text about "your call" helps less than a call from staff.
+    private static readonly TimeSpan ImmediateTextBackWindow = TimeSpan.FromMinutes(15);
+    private static readonly TimeSpan TextBackLimit = TimeSpan.FromHours(24);
+
     // Activities retry with backoff: SMS providers throttle (429) and fail (5xx); repeatability ids make retries safe.
     // A channel that cannot send at all (credentials refused, not configured) fails the same way ten times over a few
     // minutes while the caller waits for a callback: it is not retried.
@@ -103,6 +109,32 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
             return await RunLadderAsync();
         }
 
+        if (Now - input.CallAt > ImmediateTextBackWindow)
+        {
+            if (!TooLateToText())
+            {
+                var (ended, _) = await WaitForSendingTimeAsync("01-textback", "text-back", Now);
+                if (ended is not null)
+                {
+                    return await FinishAsync(ended.Outcome, ended.Detail);
+                }
+
+                if (_engaged)
+                {
+                    return await ConversationAsync();
+                }
+            }
+
+            // Again after the wait: a timer that fired late can have pushed the text-back past the limit too.
+            if (TooLateToText())
+            {
+                var hours = (int)(Now - input.CallAt).TotalHours;
+                await TimelineAsync("01-textback", "text-back-skipped", Now, $"not sent: the call was {hours} h ago");
+                await OpenTaskAsync("missed call reported too late to text: please call back", urgent: false, replies: []);
+                return await FinishAsync(RecoveryOutcome.FailedDelivery, $"the call event came {hours} h after the call: not texted; handed to staff");
+            }
+        }
+
         var afterHours = !ClinicCalendar.IsOpen(_clinic, Now);
         var textBack = TextBackComposer.Compose(_clinic, MessageTemplates.SanitizeFirstName(input.CallerName), afterHours, input.KnownPatient);
         var sent = await SendToPatientAsync("01-textback", textBack.Text, afterHours ? "text-back-after-hours" : "text-back");
@@ -177,6 +209,8 @@ internal sealed class RecoveryRun(TaskOrchestrationContext context, RecoveryInpu
             }
         }
     }
+
+    private bool TooLateToText() => SendingWindow.NextSendingTime(_clinic, Now).When - input.CallAt > TextBackLimit;
 
     private DateTimeOffset DueOf(EscalationStep step)
         => step.AfterBusinessDays is { } days

@@ -23,7 +23,10 @@ public enum RecoveryOutcome
     HandledByStaff,
     /// <summary>Staff took the conversation over (or replied by hand).</summary>
     StaffTookOver,
-    /// <summary>A text to the patient could not be sent (refused by the provider, or the send failed for good); staff call back.</summary>
+    /// <summary>
+    /// A text to the patient could not be sent (refused by the provider, or the send failed for good), or the call was
+    /// reported too late to text; staff call back.
+    /// </summary>
     FailedDelivery,
 }
 

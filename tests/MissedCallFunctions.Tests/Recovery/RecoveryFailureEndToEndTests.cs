@@ -68,4 +68,24 @@ public sealed class RecoveryFailureEndToEndTests(RecoveryHostFixture fixture) : 
         var timeline = await Host.Get<IRecoveryTimeline>().ListAsync(ended.InstanceId, CancellationToken.None);
         Assert.Contains(timeline, t => t.Key == "01-textback" && t.Kind.EndsWith("-refused", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task MissedCall_EventProcessedTwoDaysLate_NotTexted_StaffCallBackAndTheRecoveryEnds()
+    {
+        // A dead-letter replay: received and accepted two days ago, processed now.
+        var caller = NewCaller();
+        var callAt = DateTimeOffset.UtcNow.AddDays(-2);
+        var call = new MissedCall(TestData.UkClinicId, TestData.UkClinicNumber, caller, null, "generic:replayed-" + Guid.NewGuid().ToString("N"), callAt, callAt);
+
+        Assert.Equal(RecoveryStartResult.Started,
+            await Host.Get<RecoveryCoordinator>().StartOrJoinAsync(call, Host.Get<IRecoveryOrchestrations>(), CancellationToken.None));
+        var ended = await EndedAsync(caller);
+
+        Assert.Equal(RecoveryOutcome.FailedDelivery, ended.Outcome);
+        Assert.Equal("missed call reported too late to text: please call back", (await TaskForAsync(caller))?.Reason);
+        var timeline = await Host.Get<IRecoveryTimeline>().ListAsync(ended.InstanceId, CancellationToken.None);
+        Assert.Contains(timeline, t => t.Key == "01-textback" && t.Kind == "text-back-skipped");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Empty(TextsTo(caller));
+    }
 }

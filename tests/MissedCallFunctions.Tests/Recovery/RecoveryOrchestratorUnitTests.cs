@@ -319,4 +319,93 @@ public sealed class RecoveryOrchestratorUnitTests
         Assert.Equal(new DateTime(2026, 11, 25, 10, 30, 0, DateTimeKind.Utc), _timers[0]);
         Assert.Equal(new DateTime(2026, 11, 25, 12, 0, 0, DateTimeKind.Utc), _timers[1]);
     }
+
+    [Fact]
+    public async Task Run_CallEventTenMinutesLateAtNight_TextBackStillGoesAtOnce()
+    {
+        var callAt = new DateTimeOffset(2026, 11, 25, 22, 0, 0, TimeSpan.Zero);
+        StartAt(callAt.AddMinutes(10));
+
+        await new MissedCallRecoveryOrchestrator().RunAsync(_context, Input(callAt));
+
+        Assert.Equal(callAt.AddMinutes(10), _texts[0].FirstSent);
+        Assert.Equal("text-back-after-hours", _texts[0].TimelineKind);
+        Assert.DoesNotContain(_timeline, t => t.Entry.Key.StartsWith("01-textback", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Run_CallEventTwoHoursLateAtNight_TextBackDeferredToTheSendingWindow()
+    {
+        // Called at 21:30, the event arrives at 23:30 (queue backlog): not the conversation the caller just started.
+        var callAt = new DateTimeOffset(2026, 11, 25, 21, 30, 0, TimeSpan.Zero);
+        StartAt(callAt.AddHours(2));
+
+        var result = await new MissedCallRecoveryOrchestrator().RunAsync(_context, Input(callAt));
+
+        Assert.Equal(RecoveryOutcome.NoResponse, result.Outcome);
+        var eight = new DateTimeOffset(2026, 11, 26, 8, 0, 0, TimeSpan.Zero);
+        Assert.Equal(eight.UtcDateTime, _timers[0]);
+        Assert.Equal(eight, _texts[0].FirstSent);
+        Assert.StartsWith("text-back", _texts[0].TimelineKind, StringComparison.Ordinal);
+        var deferred = Assert.Single(_timeline, t => t.Entry.Kind == "deferred");
+        Assert.Equal("01-textback-deferred", deferred.Entry.Key);
+        Assert.Contains("text-back deferred: outside sending hours 08:00-21:00 Europe/London", deferred.Entry.Detail, StringComparison.Ordinal);
+        Assert.Equal(eight.AddMinutes(30).UtcDateTime, _timers[1]); // the ladder counts from the text-back
+    }
+
+    [Fact]
+    public async Task Run_CallEventTwoHoursLateInTheDay_TextBackGoesAtOnce()
+    {
+        var callAt = new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero);
+        StartAt(callAt.AddHours(2));
+
+        await new MissedCallRecoveryOrchestrator().RunAsync(_context, Input(callAt));
+
+        Assert.Equal(callAt.AddHours(2), _texts[0].FirstSent);
+        Assert.DoesNotContain(_timeline, t => t.Entry.Kind == "deferred");
+    }
+
+    [Fact]
+    public async Task Run_CallEventTwoDaysOld_NotTextedStaffCallBack()
+    {
+        var callAt = new DateTimeOffset(2026, 11, 23, 10, 0, 0, TimeSpan.Zero);
+        StartAt(callAt.AddDays(2));
+
+        var result = await new MissedCallRecoveryOrchestrator().RunAsync(_context, Input(callAt));
+
+        Assert.Equal(RecoveryOutcome.FailedDelivery, result.Outcome);
+        Assert.Empty(_texts);
+        Assert.Empty(_timers);
+        Assert.Equal("missed call reported too late to text: please call back", Assert.Single(_tasks).Reason);
+        var skipped = Assert.Single(_timeline, t => t.Entry.Key == "01-textback");
+        Assert.Equal("text-back-skipped", skipped.Entry.Kind);
+        Assert.Equal(RecoveryOutcome.FailedDelivery, Assert.Single(_completed).Outcome);
+    }
+
+    [Fact]
+    public async Task Run_LateCallEventWhoseSendingTimeIsMoreThanADayAfterTheCall_NotTexted()
+    {
+        // Called Tuesday 23:00, reported Wednesday 22:00: the next sending time, Thursday 08:00, is 33 h after the call.
+        var callAt = new DateTimeOffset(2026, 11, 24, 23, 0, 0, TimeSpan.Zero);
+        StartAt(callAt.AddHours(23));
+
+        var result = await new MissedCallRecoveryOrchestrator().RunAsync(_context, Input(callAt));
+
+        Assert.Equal(RecoveryOutcome.FailedDelivery, result.Outcome);
+        Assert.Empty(_texts);
+        Assert.Empty(_timers); // staff get the task now, not after a night's wait
+        Assert.Single(_tasks);
+    }
+
+    [Fact]
+    public async Task Run_HandedBackDaysAfterTheCall_LadderResumesWithoutAStalenessCheck()
+    {
+        var callAt = new DateTimeOffset(2026, 11, 23, 10, 0, 0, TimeSpan.Zero);
+        StartAt(callAt.AddDays(2));
+
+        var result = await new MissedCallRecoveryOrchestrator().RunAsync(_context, Input(callAt) with { Resume = true });
+
+        Assert.Equal(RecoveryOutcome.NoResponse, result.Outcome);
+        Assert.Equal("follow-up", Assert.Single(_texts).TimelineKind);
+    }
 }
