@@ -36,11 +36,24 @@ public sealed class IngestHttpHandler(CallEventIngestor ingestor, IOptions<Inges
             body), null);
     }
 
+    /// <summary>How many events an answer in the provider's own format (TwiML) queued now, and how many were repeats.</summary>
+    public const string QueuedHeader = "X-MissedCall-Queued";
+
+    public const string DuplicatesHeader = "X-MissedCall-Duplicates";
+
     /// <summary>Maps a webhook use case's result to HTTP (shared by call and SMS webhooks).</summary>
     public static IResult ToHttp(IngestResult result) => result switch
     {
         IngestResult.Handshake h => new ReplyResult(h.Reply),
-        IngestResult.Accepted { Reply: { } reply } => new ReplyResult(reply),
+        // The provider's own answer (Twilio's TwiML) has no room for the summary: it goes in headers instead.
+        IngestResult.Accepted { Reply: { } reply } a => new ReplyResult(reply with
+        {
+            Headers = new Dictionary<string, string>(reply.Headers)
+            {
+                [QueuedHeader] = a.Queued.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                [DuplicatesHeader] = a.Duplicates.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            },
+        }),
         IngestResult.Accepted a => Results.Json(
             new { status = "accepted", queued = a.Queued, duplicates = a.Duplicates, ignored = a.Ignored },
             statusCode: StatusCodes.Status202Accepted),

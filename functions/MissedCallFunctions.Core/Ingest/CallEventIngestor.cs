@@ -97,7 +97,7 @@ public sealed partial class CallEventIngestor(
         var terminal = parsed.Where(p => p.Outcome is not null).ToList();
         if (terminal.Count == 0)
         {
-            return new IngestResult.Accepted([], [], parsed.Count);
+            return new IngestResult.Accepted([], [], parsed.Count) { Reply = provider.Acknowledgement };
         }
 
         // Every event must belong to a known clinic and be signed with that clinic's secret before anything is queued.
@@ -181,7 +181,7 @@ public sealed partial class CallEventIngestor(
             LogQueued(logger, messageId, clinic.Id, callEvent.Outcome, PhoneNumberTools.Mask(callEvent.CallerNumber));
         }
 
-        return new IngestResult.Accepted(queued, duplicates, ignored);
+        return new IngestResult.Accepted(queued, duplicates, ignored) { Reply = provider.Acknowledgement };
     }
 
     /// <summary>Claims, waiting briefly while a concurrent delivery of the same event publishes it.</summary>

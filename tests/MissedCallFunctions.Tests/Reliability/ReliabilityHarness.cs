@@ -73,6 +73,12 @@ internal static class ReliabilityHarness
     ];
 
     /// <summary>Sends until 2xx, re-sending after a 5xx or no answer like a provider; null on a 4xx or when time ran out.</summary>
+    /// <summary>Events an accepted answer queued now: the JSON summary's "queued", or the header of a TwiML answer.</summary>
+    public static int QueuedBy(HttpResponseHeaders headers, JsonElement? body)
+        => headers.TryGetValues(MissedCallFunctions.Http.IngestHttpHandler.QueuedHeader, out var values)
+            ? int.Parse(values.First(), System.Globalization.CultureInfo.InvariantCulture)
+            : body?.GetProperty("queued").GetArrayLength() ?? 0;
+
     public static async Task<(HttpStatusCode? Status, JsonElement? Body, int Attempts, long? AcceptedAt)> DeliverAsync(HttpClient http, Func<HttpRequestMessage> build,
         TimeSpan giveUpAfter, bool retry = true)
     {
@@ -86,7 +92,11 @@ internal static class ReliabilityHarness
                 var text = await response.Content.ReadAsStringAsync();
                 if (response.IsSuccessStatusCode)
                 {
-                    return (response.StatusCode, JsonDocument.Parse(text).RootElement.Clone(), attempt, Stopwatch.GetTimestamp());
+                    // A TwiML answer (Twilio) carries its summary in headers: a JSON stand-in keeps one shape for callers.
+                    var body = response.Content.Headers.ContentType?.MediaType == "text/xml"
+                        ? JsonDocument.Parse($$"""{"queued":[{{string.Join(',', Enumerable.Repeat("0", QueuedBy(response.Headers, null)))}}]}""").RootElement.Clone()
+                        : JsonDocument.Parse(text).RootElement.Clone();
+                    return (response.StatusCode, body, attempt, Stopwatch.GetTimestamp());
                 }
 
                 if ((int)response.StatusCode < 500)

@@ -67,7 +67,7 @@ public sealed class ReliabilitySuiteTests
             Interlocked.Add(ref queued, outcome.Body?.GetProperty("queued").GetArrayLength() ?? 0);
         });
 
-        Assert.All(statuses, s => Assert.Equal(HttpStatusCode.Accepted, s));
+        Assert.All(statuses, s => Assert.Contains(s, new HttpStatusCode?[] { HttpStatusCode.Accepted, HttpStatusCode.OK })); // 200: TwiML to Twilio
         Assert.Equal(webhooks.Count, Interlocked.Read(ref queued));
         Assert.True(await WaitAsync(() => callers.All(c => Outbound(sandbox.Sandbox, c) >= 1), TimeSpan.FromSeconds(90)), "Not every missed call got a text-back.");
         await Task.Delay(TimeSpan.FromSeconds(4)); // a second text-back, if any, would show up by now

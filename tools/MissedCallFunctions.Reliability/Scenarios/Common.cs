@@ -35,7 +35,18 @@ public sealed class TextLog : IDisposable
 public static class Delivery
 {
     public sealed record Outcome(HttpStatusCode? Status, int Attempts, int ServerErrors, int ClientErrors, int NoAnswer, JsonElement? Body,
-        long FirstAttempt, long? AcceptedAt, List<(long At, string What)> Failures);
+        long FirstAttempt, long? AcceptedAt, List<(long At, string What)> Failures)
+    {
+        /// <summary>Events the answer says were queued now / were repeats: from the JSON summary, or the headers of a TwiML answer.</summary>
+        public int Queued { get; init; }
+
+        public int Duplicates { get; init; }
+    }
+
+    private static int Summary(HttpResponseMessage response, JsonElement? body, string header, string property)
+        => response.Headers.TryGetValues(header, out var values) && int.TryParse(values.First(), System.Globalization.CultureInfo.InvariantCulture, out var n)
+            ? n
+            : ArrayLength(body, property);
 
     public static async Task<Outcome> SendAsync(HttpClient http, Func<HttpRequestMessage> build, TimeSpan giveUpAfter, TimeSpan retryEvery,
         bool retry = true)
@@ -64,7 +75,11 @@ public static class Delivery
                     {
                     }
 
-                    return new Outcome(response.StatusCode, attempts, serverErrors, clientErrors, noAnswer, body, first, Stopwatch.GetTimestamp(), failures);
+                    return new Outcome(response.StatusCode, attempts, serverErrors, clientErrors, noAnswer, body, first, Stopwatch.GetTimestamp(), failures)
+                    {
+                        Queued = Summary(response, body, "X-MissedCall-Queued", "queued"),
+                        Duplicates = Summary(response, body, "X-MissedCall-Duplicates", "duplicates"),
+                    };
                 }
 
                 failures.Add((Stopwatch.GetTimestamp(), status.ToString(System.Globalization.CultureInfo.InvariantCulture)));

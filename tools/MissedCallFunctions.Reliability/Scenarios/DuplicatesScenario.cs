@@ -78,8 +78,8 @@ public static class DuplicatesScenario
             var outcome = await Delivery.SendAsync(clients[d.Client], d.Hook.Build, TimeSpan.Zero, TimeSpan.Zero, retry: false);
             accept.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
             statuses.AddOrUpdate(outcome.Status is { } s ? ((int)s).ToString(System.Globalization.CultureInfo.InvariantCulture) : "no answer", 1, (_, n) => n + 1);
-            Interlocked.Add(ref queued, Delivery.ArrayLength(outcome.Body, "queued"));
-            Interlocked.Add(ref duplicates, Delivery.ArrayLength(outcome.Body, "duplicates"));
+            Interlocked.Add(ref queued, outcome.Queued);
+            Interlocked.Add(ref duplicates, outcome.Duplicates);
         });
         var sendSeconds = Seconds.Since(started);
 
@@ -100,8 +100,8 @@ public static class DuplicatesScenario
             }
         }
 
-        var accepted = statuses.GetValueOrDefault("202");
-        result.Equal("deliveries answered 202 Accepted", deliveries.Count, accepted)
+        var accepted = statuses.GetValueOrDefault("202") + statuses.GetValueOrDefault("200");
+        result.Equal("deliveries accepted (202 JSON; 200 TwiML to Twilio)", deliveries.Count, accepted)
             .Equal("events queued (sum of 'queued' in the answers)", (long)webhooks.Count, Interlocked.Read(ref queued))
             .Equal("deliveries acknowledged as duplicates", (long)webhooks.Count * (Copies - 1), Interlocked.Read(ref duplicates))
             .Equal("audit rows (one per distinct event)", webhooks.Count, audit.Count)

@@ -21,6 +21,12 @@ public interface ICallEventProvider
     WebhookReply? TryHandshake(WebhookRequest request);
 
     /// <summary>
+    /// The answer to a handled webhook when the provider acts on it (Twilio executes the answer to a Dial action URL
+    /// as TwiML, with the caller possibly still on the line); null for the generic 202 JSON summary.
+    /// </summary>
+    WebhookReply? Acknowledgement => null;
+
+    /// <summary>
     /// Reads the body into provider events. Throws <see cref="WebhookFormatException"/> when the body is not
     /// what this provider sends. Does not check the signature (the clinic, and so the secret, is not known yet).
     /// </summary>

@@ -42,6 +42,12 @@ public sealed class TwilioCallEventProvider : ICallEventProvider
 
     public WebhookReply? TryHandshake(WebhookRequest request) => null;
 
+    /// <summary>
+    /// Empty TwiML: after a Dial action the call simply ends, where JSON would make Twilio play its "application error"
+    /// message to a caller still on the line. (For a voicemail after the Dial, point the status callback here instead.)
+    /// </summary>
+    public WebhookReply Acknowledgement => Conversation.Inbound.TwilioInboundSmsProvider.AcknowledgeReply;
+
     public IReadOnlyList<ProviderCallEvent> Parse(WebhookRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
