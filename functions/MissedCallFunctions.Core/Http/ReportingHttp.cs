@@ -265,7 +265,7 @@ public static class CallIds
         {
             var text = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(callId));
             var bar = text.IndexOf('|', StringComparison.Ordinal);
-            return bar == 10 && DateOnly.TryParseExact(text[..10], "yyyy-MM-dd", out _) ? (text[..10], text[11..]) : null;
+            return bar == 10 && DateOnly.TryParseExact(text[..10], "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out _) ? (text[..10], text[11..]) : null;
         }
         catch (FormatException)
         {
