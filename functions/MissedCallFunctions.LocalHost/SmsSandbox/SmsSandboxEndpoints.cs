@@ -418,6 +418,12 @@ public static class SmsSandboxEndpoints
             problem = "The request body is not valid JSON.";
             return null;
         }
+        catch (InvalidOperationException)
+        {
+            // JsonElement decodes strings lazily: an escaped lone surrogate surfaces here, not as a JsonException.
+            problem = "The request body holds text that is not valid Unicode.";
+            return null;
+        }
     }
 
     private static (string Message, string? RepeatabilityResult)? RecipientProblem(SandboxSendRecipient recipient)

@@ -50,6 +50,19 @@ public sealed class SmsSandboxTests
     }
 
     [Fact]
+    public async Task Post_LoneSurrogateInTheMessage_Answers400NotA500()
+    {
+        await using var server = await SandboxServer.StartAsync();
+        using var http = server.CreateHttpClient();
+        var body = SendBody(Patient, Guid.NewGuid(), message: "PLACEHOLDER").Replace("PLACEHOLDER", "\\uD800", StringComparison.Ordinal);
+
+        using var response = await http.SendAsync(Signed(server, "/sandbox/acs/sms?api-version=2021-03-07", body));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Empty(server.Sandbox.Messages);
+    }
+
+    [Fact]
     public async Task Post_DateOlderThan15Minutes_Answers401()
     {
         await using var server = await SandboxServer.StartAsync();
