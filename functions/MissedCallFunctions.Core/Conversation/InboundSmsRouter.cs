@@ -165,13 +165,6 @@ public sealed partial class InboundSmsRouter(
         // No live recovery: the rules that must hold whatever is running (or not).
         var conversationId = ConversationIds.For(clinic.Id, from);
         var now = time.GetUtcNow();
-        if (optsOut && !wasOptedOut)
-        {
-            // The one confirmation an opt-out gets (also when it came inside an urgent message).
-            await ReplyAsync(clinic, clinicNumber, from, conversationId, $"optout-{sms.MessageId}",
-                MessageTemplates.RenderNamed(clinic, MessageTemplates.OptOutConfirmation), sms.ReceivedAt, cancellationToken).ConfigureAwait(false);
-        }
-
         switch (classification.Intent)
         {
             case ReplyIntent.OptOut:
@@ -209,16 +202,32 @@ public sealed partial class InboundSmsRouter(
 
                 break;
         }
+
+        if (optsOut && !wasOptedOut)
+        {
+            // The one confirmation an opt-out gets (also inside an urgent message), sent last: staff hear about an urgent
+            // message even when the confirmation cannot go out, and the opt-out itself is already in the ledger.
+            try
+            {
+                await ReplyAsync(clinic, clinicNumber, from, conversationId, $"optout-{sms.MessageId}",
+                    MessageTemplates.RenderNamed(clinic, MessageTemplates.OptOutConfirmation), sms.ReceivedAt, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is SmsTransientException or SmsChannelException or InvalidOperationException)
+            {
+                LogConfirmationFailed(logger, clinic.Id, sms.MessageId, ex.GetType().Name);
+            }
+        }
     }
 
     /// <summary>
-    /// The provider's own opt-out keyword match (Twilio Advanced Opt-Out: <c>OptOutType</c>) wins over our wording rules:
-    /// the provider already blocks or unblocks the sender on it, including the clinic's custom keywords.
+    /// The provider's own opt-out keyword match (Twilio Advanced Opt-Out: <c>OptOutType</c> STOP) wins over our wording
+    /// rules: the provider already blocks the sender on it, including the clinic's custom keywords.
     /// </summary>
     private static ReplyClassification? ProviderKeyword(ReceivedSms sms) => sms.OptOutType switch
     {
         "STOP" => new ReplyClassification(ReplyIntent.OptOut, $"provider keyword ({sms.Provider} OptOutType STOP)"),
-        "START" => new ReplyClassification(ReplyIntent.OptIn, $"provider keyword ({sms.Provider} OptOutType START)"),
+        // Not START: Twilio counts "YES" as an opt-in keyword, and a "yes" to a booking offer must not undo an opt-out
+        // only our ledger knows ("stop texting me", a carrier block). Our own rules decide opt-ins.
         _ => null,
     };
 
@@ -299,6 +308,10 @@ public sealed partial class InboundSmsRouter(
 
     [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "Inbound SMS {MessageId} has no usable sender number; kept out of threads")]
     private static partial void LogUnroutable(ILogger logger, string messageId);
+
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Warning,
+        Message = "Opt-out confirmation for inbound SMS {MessageId} of clinic {ClinicId} not sent ({Error}); the opt-out is recorded")]
+    private static partial void LogConfirmationFailed(ILogger logger, string clinicId, string messageId, string error);
 }
 
 public static class ConversationIds

@@ -32,6 +32,12 @@ public sealed class SmsTransientException : Exception
 
     /// <summary>The provider's Retry-After, when it sent one.</summary>
     public TimeSpan? RetryAfter { get; }
+
+    /// <summary>
+    /// The request never reached the provider (name resolution, refused connection, TLS): nothing can have been sent,
+    /// so even a provider without a repeatability key can be asked again.
+    /// </summary>
+    public bool RequestNotSent { get; init; }
 }
 
 /// <summary>

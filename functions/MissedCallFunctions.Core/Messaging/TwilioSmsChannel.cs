@@ -247,7 +247,10 @@ public sealed partial class TwilioSmsChannel : ISmsChannel, IDisposable
             var what = call.TimedOut || Innermost(ex) is OperationCanceledException or TimeoutException ? "timed out" : Innermost(ex).GetType().Name;
             LogTransient(_logger, sms.Tag, recipient, "no answer", what);
             throw new SmsTransientException($"Twilio SMS send got no answer ({what}). Twilio has no repeatability key: resending may text twice.",
-                null, null, ex);
+                null, null, ex)
+            {
+                RequestNotSent = NeverReachedTwilio(ex),
+            };
         }
         finally
         {
@@ -324,6 +327,20 @@ public sealed partial class TwilioSmsChannel : ISmsChannel, IDisposable
     private static string ErrorText(int code, int status) => code == 0
         ? $"HTTP {status.ToString(CultureInfo.InvariantCulture)}"
         : $"Twilio error {code.ToString(CultureInfo.InvariantCulture)}: {Describe(code)}";
+
+    /// <summary>Failures before the request left this machine: a resend cannot text twice.</summary>
+    private static bool NeverReachedTwilio(Exception ex)
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static Exception Innermost(Exception ex)
     {

@@ -133,13 +133,13 @@ public sealed partial class SendPatientSmsActivity(
         }
         catch (SmsTransientException ex) when (!channel.Idempotent)
         {
-            if (ex.StatusCode is null)
+            // No answer, or a gateway error (500/502/504) that can follow a created message: a resend could text twice.
+            if (!ex.RequestNotSent && ex.StatusCode is null or 500 or 502 or 504)
             {
-                // No answer: the provider may have queued it, and a resend could text the patient twice.
                 return await UncertainAsync(request, cancellationToken).ConfigureAwait(false);
             }
 
-            // A definite "not now" (429, 5xx): nothing was created, so the retry may send.
+            // A definite "not now" (429, 503) or a request that never left: nothing was created, so the retry may send.
             await outbox.SaveAsync(new OutboxRecord(request.InstanceId, request.StepKey, request.ClinicId, request.To, request.RepeatabilityRequestId, null,
                 "retrying"), cancellationToken).ConfigureAwait(false);
             throw;

@@ -216,6 +216,7 @@ public sealed class TwilioSmsChannelSandboxTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<SmsTransientException>(() => channel.SendAsync(Sms(), CancellationToken.None));
 
         Assert.Null(error.StatusCode);
+        Assert.True(error.RequestNotSent); // refused before anything was sent: a resend cannot text twice
     }
 
     [Fact]

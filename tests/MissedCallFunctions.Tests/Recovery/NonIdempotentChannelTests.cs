@@ -62,6 +62,32 @@ public sealed class NonIdempotentChannelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SendPatientSms_RequestNeverLeftForAProviderWithoutRepeatability_RetrySends()
+    {
+        var channel = new ScriptedChannel(idempotent: false, new SmsTransientException("connection refused", null, null) { RequestNotSent = true });
+        var request = Text();
+
+        await Assert.ThrowsAsync<SmsTransientException>(() => Activity(channel).RunAsync(request, CancellationToken.None));
+        var retry = await Activity(channel).RunAsync(request, CancellationToken.None);
+
+        Assert.Equal("SM-2", retry.ProviderMessageId);
+        Assert.Equal(2, channel.Attempts);
+    }
+
+    [Fact]
+    public async Task SendPatientSms_GatewayErrorFromAProviderWithoutRepeatability_NotResent()
+    {
+        var channel = new ScriptedChannel(idempotent: false, new SmsTransientException("bad gateway", 502, null));
+        var request = Text();
+
+        var first = await Activity(channel).RunAsync(request, CancellationToken.None);
+        await Activity(channel).RunAsync(request, CancellationToken.None);
+
+        Assert.Equal(PatientSmsStatus.Sent, first.Status);
+        Assert.Equal(1, channel.Attempts);
+    }
+
+    [Fact]
     public async Task SendPatientSms_NoAnswerFromAProviderWithRepeatability_RetryResendsTheSameRequest()
     {
         var channel = new ScriptedChannel(idempotent: true, new SmsTransientException("no answer", null, null));

@@ -235,6 +235,29 @@ public sealed class RecoveryEndToEndTests(RecoveryHostFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task TwilioYesFlaggedAsStart_CallerOptedOutByWording_StaysOptedOut()
+    {
+        var caller = NewCaller();
+        var optOuts = Host.Get<MissedCallFunctions.Triage.IOptOutLedger>();
+        await optOuts.OptOutAsync(TestData.UkClinicId, caller, "sms", DateTimeOffset.UtcNow.AddMinutes(-5), CancellationToken.None);
+        // Twilio's default opt-in keywords include YES: a "yes" must not undo an opt-out only our ledger holds.
+        var form = new List<KeyValuePair<string, string>>
+        {
+            new("MessageSid", "SM" + Guid.NewGuid().ToString("N")), new("AccountSid", "AC" + new string('1', 32)),
+            new("From", caller), new("To", TestData.UkClinicNumber), new("Body", "yes"), new("NumSegments", "1"), new("NumMedia", "0"),
+            new("SmsStatus", "received"), new("OptOutType", "START"),
+        };
+        var url = new Uri(Host.BaseAddress, $"/api/sms/twilio?code={LocalHostRunner.FunctionKey}");
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(form) };
+        request.Headers.Add("X-Twilio-Signature", LocalHostRunner.TwilioSignature(url.ToString(), form, TestData.UkTwilioToken));
+
+        using var response = await Host.Http.SendAsync(request);
+
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}");
+        Assert.True(await optOuts.IsOptedOutAsync(TestData.UkClinicId, caller, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task UrgentStop_NoLiveRecovery_OptedOutWithOneConfirmationAndStaffAlerted()
     {
         var caller = NewCaller();
