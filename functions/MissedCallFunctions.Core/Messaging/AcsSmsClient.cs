@@ -68,6 +68,9 @@ public sealed partial class AcsSmsClient : ISmsChannel
     /// <summary>The resource endpoint, without a trailing slash.</summary>
     public Uri Endpoint { get; }
 
+    /// <summary>ACS deduplicates on the repeatability id: a resend of the same request never texts twice.</summary>
+    public bool Idempotent => true;
+
     public async Task<SmsSendResult> SendAsync(OutgoingSms sms, CancellationToken ct)
     {
         Validate(sms);

@@ -17,7 +17,7 @@ public interface ISmsChannel
     /// repeatability id). False for providers without such a key (Twilio): callers then never resend after a send that
     /// got no answer.
     /// </summary>
-    bool Idempotent => true;
+    bool Idempotent { get; }
 }
 
 /// <summary>One text to one recipient.</summary>

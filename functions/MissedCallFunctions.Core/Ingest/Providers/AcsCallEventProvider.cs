@@ -118,6 +118,9 @@ public sealed class AcsCallEventProvider : ICallEventProvider
     /// Answers the Event Grid subscription validation (schema handshake: 200 with <c>{"validationResponse":code}</c>)
     /// and the CloudEvents abuse-protection OPTIONS request (200 with <c>WebHook-Allowed-Origin</c>).
     /// </summary>
+    /// <summary>Answered with the generic 202 JSON summary.</summary>
+    public WebhookReply? Acknowledgement => null;
+
     public WebhookReply? TryHandshake(WebhookRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -99,6 +99,9 @@ public sealed class GenericCallEventProvider : ICallEventProvider
 
     public WebhookReply? TryHandshake(WebhookRequest request) => null;
 
+    /// <summary>Answered with the generic 202 JSON summary.</summary>
+    public WebhookReply? Acknowledgement => null;
+
     public IReadOnlyList<ProviderCallEvent> Parse(WebhookRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);

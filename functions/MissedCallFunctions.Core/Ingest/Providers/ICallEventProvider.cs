@@ -24,7 +24,7 @@ public interface ICallEventProvider
     /// The answer to a handled webhook when the provider acts on it (Twilio executes the answer to a Dial action URL
     /// as TwiML, with the caller possibly still on the line); null for the generic 202 JSON summary.
     /// </summary>
-    WebhookReply? Acknowledgement => null;
+    WebhookReply? Acknowledgement { get; }
 
     /// <summary>
     /// Reads the body into provider events. Throws <see cref="WebhookFormatException"/> when the body is not

@@ -67,6 +67,9 @@ public sealed class RingCentralCallEventProvider : ICallEventProvider
     /// The subscription-creation request: a <c>Validation-Token</c> header and no notification body. Replies 200 with an
     /// empty body and the same header. A request with a notification body is an event, even if it carries the header.
     /// </summary>
+    /// <summary>Answered with the generic 202 JSON summary.</summary>
+    public WebhookReply? Acknowledgement => null;
+
     public WebhookReply? TryHandshake(WebhookRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);

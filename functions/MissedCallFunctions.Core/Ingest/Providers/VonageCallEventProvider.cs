@@ -36,6 +36,9 @@ public sealed class VonageCallEventProvider : ICallEventProvider
 
     public WebhookReply? TryHandshake(WebhookRequest request) => null;
 
+    /// <summary>Answered with the generic 202 JSON summary.</summary>
+    public WebhookReply? Acknowledgement => null;
+
     public IReadOnlyList<ProviderCallEvent> Parse(WebhookRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
