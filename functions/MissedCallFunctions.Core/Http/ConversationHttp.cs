@@ -190,8 +190,10 @@ public sealed class StaffHttpHandler(
         // An idempotency key from the client makes a double-click one text; otherwise each request is a new message.
         var key = request.Headers["Idempotency-Key"].FirstOrDefault() ?? $"{now.UtcTicks}";
         var repeatability = new Guid(SHA256.HashData(Encoding.UTF8.GetBytes($"{clinicId}|{e164}|{key}")).AsSpan(0, 16)).ToString();
+        // From the number the patient dialled, so the conversation stays in one thread on their phone.
+        var from = RecoveryCoordinator.ClinicNumberFor(clinic, await registry.GetAsync(clinicId, e164, cancellationToken).ConfigureAwait(false));
         var result = await channels.For(clinic).SendAsync(
-            new OutgoingSms(clinic.Numbers[0], e164, body.Text, repeatability, now, $"{ConversationIds.For(clinicId, e164)}|staff"), cancellationToken)
+            new OutgoingSms(from, e164, body.Text, repeatability, now, $"{ConversationIds.For(clinicId, e164)}|staff"), cancellationToken)
             .ConfigureAwait(false);
         if (!result.Accepted)
         {

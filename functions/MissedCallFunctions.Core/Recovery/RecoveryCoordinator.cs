@@ -113,7 +113,7 @@ public sealed partial class RecoveryCoordinator(
         for (var attempt = 0; attempt < 10; attempt++)
         {
             var now = time.GetUtcNow();
-            if (await registry.TryAddLiveAsync(call.ClinicId, call.CallerNumber, instanceId, now, cancellationToken).ConfigureAwait(false))
+            if (await registry.TryAddLiveAsync(call.ClinicId, call.CallerNumber, instanceId, now, cancellationToken, call.ClinicNumber).ConfigureAwait(false))
             {
                 await ScheduleAsync(call, instanceId, orchestrations, cancellationToken).ConfigureAwait(false);
                 return RecoveryStartResult.Started;
@@ -153,7 +153,7 @@ public sealed partial class RecoveryCoordinator(
                 }
             }
 
-            if (await registry.TryReplaceAsync(existing, instanceId, now, cancellationToken).ConfigureAwait(false))
+            if (await registry.TryReplaceAsync(existing, instanceId, now, cancellationToken, call.ClinicNumber).ConfigureAwait(false))
             {
                 await ScheduleAsync(call, instanceId, orchestrations, cancellationToken).ConfigureAwait(false);
                 return RecoveryStartResult.Started;
@@ -174,10 +174,12 @@ public sealed partial class RecoveryCoordinator(
                      ?? throw new InvalidOperationException($"Clinic '{clinicId}' is not configured.");
         var instanceId = RecoveryNames.InstanceIdFor(clinicId, callerE164, $"handback-{now.UtcTicks}");
         var existing = await registry.GetAsync(clinicId, callerE164, cancellationToken).ConfigureAwait(false);
+        // The conversation goes on from the number the patient dialled.
+        var clinicNumber = ClinicNumberFor(clinic, existing);
         var claimed = existing is null
-            ? await registry.TryAddLiveAsync(clinicId, callerE164, instanceId, now, cancellationToken).ConfigureAwait(false)
+            ? await registry.TryAddLiveAsync(clinicId, callerE164, instanceId, now, cancellationToken, clinicNumber).ConfigureAwait(false)
             : !await IsRunningAsync(existing, orchestrations, cancellationToken).ConfigureAwait(false)
-              && await registry.TryReplaceAsync(existing, instanceId, now, cancellationToken).ConfigureAwait(false);
+              && await registry.TryReplaceAsync(existing, instanceId, now, cancellationToken, clinicNumber).ConfigureAwait(false);
         if (!claimed)
         {
             return false;
@@ -189,7 +191,7 @@ public sealed partial class RecoveryCoordinator(
             await reportFacts.LinkAsync(clinicId, instanceId, existing.InstanceId, cancellationToken).ConfigureAwait(false);
         }
 
-        await orchestrations.StartAsync(new RecoveryInput(instanceId, clinic.Numbers[0], callerE164, null, $"handback-{now.UtcTicks}", now,
+        await orchestrations.StartAsync(new RecoveryInput(instanceId, clinicNumber, callerE164, null, $"handback-{now.UtcTicks}", now,
             clinic.WithoutSecrets(), Resume: true), cancellationToken)
             .ConfigureAwait(false);
         return true;
@@ -240,6 +242,10 @@ public sealed partial class RecoveryCoordinator(
 
         return !orphaned;
     }
+
+    /// <summary>The clinic number the caller dialled, kept on their recovery row; the clinic's main number when unknown or no longer the clinic's.</summary>
+    public static string ClinicNumberFor(ClinicConfig clinic, RecoveryRecord? record)
+        => record?.ClinicNumber is { } number && clinic.Numbers.Contains(number, StringComparer.Ordinal) ? number : clinic.Numbers[0];
 
     /// <summary>How long a live row may point at an instance the engine does not know (retries of its event included).</summary>
     public static readonly TimeSpan UnscheduledGrace = TimeSpan.FromMinutes(5);

@@ -6,8 +6,9 @@ using MissedCallFunctions.Storage;
 namespace MissedCallFunctions.Recovery;
 
 /// <summary>The live recovery of a caller at a clinic (at most one), as recorded in <c>Recoveries</c>.</summary>
+/// <param name="ClinicNumber">The clinic number the caller dialled (texts to them come from it); null on rows from before it was kept.</param>
 public sealed record RecoveryRecord(string ClinicId, string CallerNumber, string InstanceId, bool Live, DateTimeOffset StartedAt,
-    RecoveryOutcome? Outcome, DateTimeOffset? EndedAt, ETag ETag);
+    RecoveryOutcome? Outcome, DateTimeOffset? EndedAt, ETag ETag, string? ClinicNumber = null);
 
 /// <summary>
 /// One row per (clinic, caller) in <c>Recoveries</c>: which recovery is live. Inserting it is the lock that makes
@@ -18,10 +19,12 @@ public interface IRecoveryRegistry
     Task<RecoveryRecord?> GetAsync(string clinicId, string callerE164, CancellationToken cancellationToken);
 
     /// <summary>Inserts a live row; false when one exists already (for any recovery).</summary>
-    Task<bool> TryAddLiveAsync(string clinicId, string callerE164, string instanceId, DateTimeOffset at, CancellationToken cancellationToken);
+    Task<bool> TryAddLiveAsync(string clinicId, string callerE164, string instanceId, DateTimeOffset at, CancellationToken cancellationToken,
+        string? clinicNumber = null);
 
     /// <summary>Replaces an ended (or dead) row with a new live recovery; false when someone else changed it first.</summary>
-    Task<bool> TryReplaceAsync(RecoveryRecord existing, string instanceId, DateTimeOffset at, CancellationToken cancellationToken);
+    Task<bool> TryReplaceAsync(RecoveryRecord existing, string instanceId, DateTimeOffset at, CancellationToken cancellationToken,
+        string? clinicNumber = null);
 
     /// <summary>
     /// Records a booking reported after the recovery ended (booking-link mode): the outcome becomes Booked. Returns the
@@ -50,14 +53,15 @@ public sealed class TableRecoveryRegistry(StorageClients storage) : IRecoveryReg
         return new RecoveryRecord(clinicId, callerE164, e.GetString("InstanceId"), e.GetBoolean("Live") == true,
             e.GetDateTimeOffset("StartedAt") ?? default,
             Enum.TryParse<RecoveryOutcome>(e.GetString("Outcome"), out var outcome) ? outcome : null,
-            e.GetDateTimeOffset("EndedAt"), e.ETag);
+            e.GetDateTimeOffset("EndedAt"), e.ETag, e.GetString("ClinicNumber"));
     }
 
-    public async Task<bool> TryAddLiveAsync(string clinicId, string callerE164, string instanceId, DateTimeOffset at, CancellationToken cancellationToken)
+    public async Task<bool> TryAddLiveAsync(string clinicId, string callerE164, string instanceId, DateTimeOffset at, CancellationToken cancellationToken,
+        string? clinicNumber = null)
     {
         try
         {
-            await Table.AddEntityAsync(Row(clinicId, callerE164, instanceId, at), cancellationToken).ConfigureAwait(false);
+            await Table.AddEntityAsync(Row(clinicId, callerE164, instanceId, at, clinicNumber), cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
@@ -66,11 +70,13 @@ public sealed class TableRecoveryRegistry(StorageClients storage) : IRecoveryReg
         }
     }
 
-    public async Task<bool> TryReplaceAsync(RecoveryRecord existing, string instanceId, DateTimeOffset at, CancellationToken cancellationToken)
+    public async Task<bool> TryReplaceAsync(RecoveryRecord existing, string instanceId, DateTimeOffset at, CancellationToken cancellationToken,
+        string? clinicNumber = null)
     {
         try
         {
-            await Table.UpdateEntityAsync(Row(existing.ClinicId, existing.CallerNumber, instanceId, at), existing.ETag, TableUpdateMode.Replace,
+            await Table.UpdateEntityAsync(Row(existing.ClinicId, existing.CallerNumber, instanceId, at, clinicNumber ?? existing.ClinicNumber), existing.ETag,
+                TableUpdateMode.Replace,
                 cancellationToken).ConfigureAwait(false);
             return true;
         }
@@ -110,7 +116,7 @@ public sealed class TableRecoveryRegistry(StorageClients storage) : IRecoveryReg
                 return; // a newer recovery owns the row, or this one was ended already
             }
 
-            var row = Row(clinicId, callerE164, instanceId, current.StartedAt);
+            var row = Row(clinicId, callerE164, instanceId, current.StartedAt, current.ClinicNumber);
             row["Live"] = false;
             row["Outcome"] = outcome.ToString();
             row["EndedAt"] = at;
@@ -126,12 +132,13 @@ public sealed class TableRecoveryRegistry(StorageClients storage) : IRecoveryReg
         }
     }
 
-    private static TableEntity Row(string clinicId, string callerE164, string instanceId, DateTimeOffset at) => new(clinicId, TableKeys.Escape(callerE164))
+    private static TableEntity Row(string clinicId, string callerE164, string instanceId, DateTimeOffset at, string? clinicNumber) => new(clinicId, TableKeys.Escape(callerE164))
     {
         ["CallerNumber"] = callerE164,
         ["InstanceId"] = instanceId,
         ["Live"] = true,
         ["StartedAt"] = at,
+        ["ClinicNumber"] = clinicNumber,
     };
 }
 

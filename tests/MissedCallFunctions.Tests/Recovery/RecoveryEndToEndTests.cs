@@ -33,10 +33,10 @@ public sealed class RecoveryEndToEndTests(RecoveryHostFixture fixture) : IClassF
 
     private static string NewCaller() => $"+447400{Interlocked.Increment(ref _next):D6}";
 
-    private async Task MissCallAsync(string caller, string outcome = "missed")
+    private async Task MissCallAsync(string caller, string outcome = "missed", string clinicNumber = TestData.UkClinicNumber)
     {
         var id = "evt-" + Guid.NewGuid().ToString("N");
-        var json = $$"""{"eventId":"{{id}}","callId":"c-{{id}}","clinicNumber":"{{TestData.UkClinicNumber}}","caller":"{{caller}}","outcome":"{{outcome}}","ringSeconds":25,"occurredAt":"{{DateTimeOffset.UtcNow:O}}"}""";
+        var json = $$"""{"eventId":"{{id}}","callId":"c-{{id}}","clinicNumber":"{{clinicNumber}}","caller":"{{caller}}","outcome":"{{outcome}}","ringSeconds":25,"occurredAt":"{{DateTimeOffset.UtcNow:O}}"}""";
         using var response = await Host.Http.SendAsync(Host.GenericEvent(json));
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
     }
@@ -529,6 +529,23 @@ public sealed class RecoveryEndToEndTests(RecoveryHostFixture fixture) : IClassF
         using var thread = await Host.Http.SendAsync(Host.Staff(HttpMethod.Get, $"conversations/{caller}"));
         var json = await thread.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Contains(json.GetProperty("messages").EnumerateArray(), m => m.GetProperty("author").GetString() == "staff:Front desk");
+    }
+
+    [Fact]
+    public async Task StaffManualReply_CallerDialledTheSecondNumber_SentFromThatNumber()
+    {
+        const string secondNumber = "+442079460001";
+        var caller = NewCaller();
+        await MissCallAsync(caller, clinicNumber: secondNumber);
+        Assert.Equal(secondNumber, (await TextToAsync(caller)).From);
+
+        using var response = await Host.Http.SendAsync(Host.Staff(HttpMethod.Post, $"conversations/{caller}/reply",
+            new { by = "Front desk", text = "Hi, this is Sam at Riverside, the Bermondsey desk." }));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+
+        // One thread on the patient's phone: the reply comes from the number they dialled, not the clinic's first number.
+        var manual = await TextToAsync(caller, m => m.Body.Contains("Bermondsey desk", StringComparison.Ordinal));
+        Assert.Equal(secondNumber, manual.From);
     }
 
     [Fact]
