@@ -140,8 +140,9 @@ public sealed partial class RecoveryCoordinator(
                         .ConfigureAwait(false);
                     await orchestrations.WakeAsync(existing.InstanceId, cancellationToken).ConfigureAwait(false);
 
-                    // Ended meanwhile? Then it may never read the call: start afresh (the ending recovery also hands
-                    // unread repeat calls to staff, so the call is not lost whichever side wins).
+                    // Ended meanwhile? Then it may never read the call: start afresh. The ending recovery also hands
+                    // unread repeat calls to staff, so in the tightest race the caller gets a new text-back and staff a
+                    // callback task: both, rather than neither.
                     var after = await registry.GetAsync(call.ClinicId, call.CallerNumber, cancellationToken).ConfigureAwait(false);
                     if (after is { Live: true } && after.InstanceId == existing.InstanceId)
                     {
