@@ -96,8 +96,32 @@ public sealed class LocalHostRunner : IAsyncDisposable
     }
 
     public HttpRequestMessage TwilioCallback(IReadOnlyList<KeyValuePair<string, string>> form, string token = TestData.UkTwilioToken, bool sign = true)
+        => TwilioPost("/api/calls/twilio", form, token, sign);
+
+    /// <summary>A signed Twilio incoming-message webhook (<c>POST /api/sms/twilio</c>).</summary>
+    public HttpRequestMessage TwilioSms(IReadOnlyList<KeyValuePair<string, string>> form, string token = TestData.UkTwilioToken)
+        => TwilioPost("/api/sms/twilio", form, token, sign: true);
+
+    /// <summary>What Twilio posts for an incoming text to the UK clinic (<paramref name="optOutType"/>: Advanced Opt-Out's keyword match).</summary>
+    public static List<KeyValuePair<string, string>> TwilioIncomingSms(string from, string body, string? optOutType = null)
     {
-        var url = new Uri(BaseAddress, $"/api/calls/twilio?code={FunctionKey}");
+        List<KeyValuePair<string, string>> form =
+        [
+            new("AccountSid", "AC00000000000000000000000000000001"), new("ApiVersion", "2010-04-01"), new("Body", body), new("From", from),
+            new("MessageSid", "SM" + Guid.NewGuid().ToString("N")), new("NumMedia", "0"), new("NumSegments", "1"), new("SmsStatus", "received"),
+            new("To", TestData.UkClinicNumber),
+        ];
+        if (optOutType is not null)
+        {
+            form.Add(new("OptOutType", optOutType));
+        }
+
+        return form;
+    }
+
+    private HttpRequestMessage TwilioPost(string path, IReadOnlyList<KeyValuePair<string, string>> form, string token, bool sign)
+    {
+        var url = new Uri(BaseAddress, $"{path}?code={FunctionKey}");
         var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(form) };
         if (sign)
         {
@@ -132,6 +156,42 @@ public sealed class LocalHostRunner : IAsyncDisposable
         new("From", from),
         new("To", to),
     ];
+
+    /// <summary>A signed generic missed call from <paramref name="caller"/> to the UK clinic; asserts the 202.</summary>
+    public async Task MissCallAsync(string caller, string outcome = "missed", string clinicNumber = TestData.UkClinicNumber)
+    {
+        var id = "evt-" + Guid.NewGuid().ToString("N");
+        var json = $$"""{"eventId":"{{id}}","callId":"c-{{id}}","clinicNumber":"{{clinicNumber}}","caller":"{{caller}}","outcome":"{{outcome}}","ringSeconds":25,"occurredAt":"{{DateTimeOffset.UtcNow:O}}"}""";
+        using var response = await Http.SendAsync(GenericEvent(json));
+        Xunit.Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    /// <summary>The texts the sandbox sent to <paramref name="phone"/>.</summary>
+    public IReadOnlyList<MissedCallFunctions.LocalHost.SmsSandbox.SandboxMessage> TextsTo(string phone)
+        => Sandbox.Messages.Where(m => m.Direction == MissedCallFunctions.LocalHost.SmsSandbox.SandboxDirection.Outbound && m.To == phone).ToList();
+
+    /// <summary>The caller's recovery at the UK clinic once it has ended.</summary>
+    public async Task<MissedCallFunctions.Recovery.RecoveryRecord> EndedAsync(string caller, int seconds = 30)
+    {
+        var registry = Get<MissedCallFunctions.Recovery.IRecoveryRegistry>();
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await registry.GetAsync(TestData.UkClinicId, caller, CancellationToken.None) is { Live: false } ended)
+            {
+                return ended;
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"The recovery of {caller} did not end within {seconds} s.");
+    }
+
+    /// <summary>The UK clinic's staff task for the caller, open or handled, if any.</summary>
+    public async Task<MissedCallFunctions.Staff.StaffTask?> TaskForAsync(string caller)
+        => (await Get<MissedCallFunctions.Staff.IStaffTaskStore>().ListAsync(TestData.UkClinicId, openOnly: false, CancellationToken.None))
+            .FirstOrDefault(t => t.CallerNumber == caller);
 
     public HttpRequestMessage GenericEvent(string json, string secret = TestData.UkGenericSecret, DateTimeOffset? signedAt = null)
     {

@@ -20,18 +20,11 @@ public sealed class InboundSmsEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task InboundSms_TwilioMessageAndItsRetry_200EmptyTwiml()
     {
-        List<KeyValuePair<string, string>> form =
-        [
-            new("AccountSid", "AC00000000000000000000000000000001"), new("ApiVersion", "2010-04-01"), new("Body", "Is Friday possible?"),
-            new("From", TestData.UkMobile), new("MessageSid", "SM" + Guid.NewGuid().ToString("N")), new("NumMedia", "0"), new("NumSegments", "1"),
-            new("SmsStatus", "received"), new("To", TestData.UkClinicNumber),
-        ];
-        var url = new Uri(_host.BaseAddress, $"/api/sms/twilio?code={LocalHostRunner.FunctionKey}");
+        var form = LocalHostRunner.TwilioIncomingSms(TestData.UkMobile, "Is Friday possible?");
 
         for (var delivery = 0; delivery < 2; delivery++)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(form) };
-            request.Headers.Add("X-Twilio-Signature", LocalHostRunner.TwilioSignature(url.ToString(), form, TestData.UkTwilioToken));
+            using var request = _host.TwilioSms(form);
 
             using var response = await _host.Http.SendAsync(request);
 

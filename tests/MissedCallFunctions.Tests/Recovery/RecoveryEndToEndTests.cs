@@ -31,15 +31,16 @@ public sealed class RecoveryEndToEndTests(RecoveryHostFixture fixture) : IClassF
 
     private LocalHostRunner Host => fixture.Host;
 
-    private static string NewCaller() => $"+447400{Interlocked.Increment(ref _next):D6}";
+    private Task MissCallAsync(string caller, string outcome = "missed", string clinicNumber = TestData.UkClinicNumber)
+        => Host.MissCallAsync(caller, outcome, clinicNumber);
 
-    private async Task MissCallAsync(string caller, string outcome = "missed", string clinicNumber = TestData.UkClinicNumber)
-    {
-        var id = "evt-" + Guid.NewGuid().ToString("N");
-        var json = $$"""{"eventId":"{{id}}","callId":"c-{{id}}","clinicNumber":"{{clinicNumber}}","caller":"{{caller}}","outcome":"{{outcome}}","ringSeconds":25,"occurredAt":"{{DateTimeOffset.UtcNow:O}}"}""";
-        using var response = await Host.Http.SendAsync(Host.GenericEvent(json));
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-    }
+    private IReadOnlyList<SandboxMessage> TextsTo(string phone) => Host.TextsTo(phone);
+
+    private Task<RecoveryRecord> EndedAsync(string caller, int seconds = 30) => Host.EndedAsync(caller, seconds);
+
+    private Task<StaffTask?> TaskForAsync(string caller) => Host.TaskForAsync(caller);
+
+    private static string NewCaller() => $"+447400{Interlocked.Increment(ref _next):D6}";
 
     private Task<SandboxMessage> TextToAsync(string phone, Func<SandboxMessage, bool>? match = null, int seconds = 20)
     {
@@ -47,29 +48,7 @@ public sealed class RecoveryEndToEndTests(RecoveryHostFixture fixture) : IClassF
         return Host.Sandbox.WaitForSentAsync(m => m.To == phone && (match?.Invoke(m) ?? true), timeout.Token);
     }
 
-    private IReadOnlyList<SandboxMessage> TextsTo(string phone) => Host.Sandbox.Messages.Where(m => m.Direction == SandboxDirection.Outbound && m.To == phone).ToList();
-
     private void Reply(string caller, string text) => Host.Sandbox.Reply(caller, TestData.UkClinicNumber, text);
-
-    private async Task<RecoveryRecord> EndedAsync(string caller, int seconds = 30)
-    {
-        var registry = Host.Get<IRecoveryRegistry>();
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await registry.GetAsync(TestData.UkClinicId, caller, CancellationToken.None) is { Live: false } ended)
-            {
-                return ended;
-            }
-
-            await Task.Delay(200);
-        }
-
-        throw new TimeoutException($"The recovery of {caller} did not end within {seconds} s.");
-    }
-
-    private async Task<StaffTask?> TaskForAsync(string caller)
-        => (await Host.Get<IStaffTaskStore>().ListAsync(TestData.UkClinicId, openOnly: false, CancellationToken.None)).FirstOrDefault(t => t.CallerNumber == caller);
 
     [Fact]
     public async Task MissedCall_TextBackFromTheDialledNumberWithinSeconds()
@@ -217,15 +196,7 @@ public sealed class RecoveryEndToEndTests(RecoveryHostFixture fixture) : IClassF
     {
         var caller = NewCaller();
         // A clinic's custom Advanced Opt-Out keyword: our wording rules do not know it, Twilio says it is STOP.
-        var form = new List<KeyValuePair<string, string>>
-        {
-            new("MessageSid", "SM" + Guid.NewGuid().ToString("N")), new("AccountSid", "AC" + new string('1', 32)),
-            new("From", caller), new("To", TestData.UkClinicNumber), new("Body", "NOMORE"), new("NumSegments", "1"), new("NumMedia", "0"),
-            new("SmsStatus", "received"), new("OptOutType", "STOP"),
-        };
-        var url = new Uri(Host.BaseAddress, $"/api/sms/twilio?code={LocalHostRunner.FunctionKey}");
-        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(form) };
-        request.Headers.Add("X-Twilio-Signature", LocalHostRunner.TwilioSignature(url.ToString(), form, TestData.UkTwilioToken));
+        using var request = Host.TwilioSms(LocalHostRunner.TwilioIncomingSms(caller, "NOMORE", optOutType: "STOP"));
 
         using var response = await Host.Http.SendAsync(request);
 
@@ -241,15 +212,7 @@ public sealed class RecoveryEndToEndTests(RecoveryHostFixture fixture) : IClassF
         var optOuts = Host.Get<MissedCallFunctions.Triage.IOptOutLedger>();
         await optOuts.OptOutAsync(TestData.UkClinicId, caller, "sms", DateTimeOffset.UtcNow.AddMinutes(-5), CancellationToken.None);
         // Twilio's default opt-in keywords include YES: a "yes" must not undo an opt-out only our ledger holds.
-        var form = new List<KeyValuePair<string, string>>
-        {
-            new("MessageSid", "SM" + Guid.NewGuid().ToString("N")), new("AccountSid", "AC" + new string('1', 32)),
-            new("From", caller), new("To", TestData.UkClinicNumber), new("Body", "yes"), new("NumSegments", "1"), new("NumMedia", "0"),
-            new("SmsStatus", "received"), new("OptOutType", "START"),
-        };
-        var url = new Uri(Host.BaseAddress, $"/api/sms/twilio?code={LocalHostRunner.FunctionKey}");
-        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(form) };
-        request.Headers.Add("X-Twilio-Signature", LocalHostRunner.TwilioSignature(url.ToString(), form, TestData.UkTwilioToken));
+        using var request = Host.TwilioSms(LocalHostRunner.TwilioIncomingSms(caller, "yes", optOutType: "START"));
 
         using var response = await Host.Http.SendAsync(request);
 
