@@ -141,7 +141,7 @@ public sealed partial class SendPatientSmsActivity(
 
             // A definite "not now" (429, 503) or a request that never left: nothing was created, so the retry may send.
             await outbox.SaveAsync(new OutboxRecord(request.InstanceId, request.StepKey, request.ClinicId, request.To, request.RepeatabilityRequestId, null,
-                "retrying"), cancellationToken).ConfigureAwait(false);
+                OutboxRetrying), cancellationToken).ConfigureAwait(false);
             throw;
         }
 
@@ -177,6 +177,7 @@ public sealed partial class SendPatientSmsActivity(
 
     private const string OutboxSending = "sending";
     private const string OutboxUncertain = "uncertain";
+    private const string OutboxRetrying = "retrying";
 
     /// <summary>Counted as sent (it most likely was), never resent, and said so on the timeline.</summary>
     private async Task<PatientSmsResult> UncertainAsync(PatientSmsRequest request, CancellationToken cancellationToken)
